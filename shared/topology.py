@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from dramatiq.common import dq_name, xq_name
 
+from shared.retry_policy import SIGNIN_ALERT_BACKOFF
+
 #: Topic exchange other services publish authentication facts to (routing key = event type).
 AUTH_EVENTS_EXCHANGE = "auth.events"
 #: auth_events' own durable queue bound to ``AUTH_EVENTS_EXCHANGE``.
@@ -43,7 +45,7 @@ SEND_SIGNIN_ALERT = ActorRoute(
     queue_name=NOTIFIER_CRITICAL_QUEUE,
     actor_name="send_signin_alert",
     job_type="signin_alert",
-    max_attempts=5,
+    max_attempts=SIGNIN_ALERT_BACKOFF.max_attempts,
 )
 
 
