@@ -45,3 +45,4 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # pika narrates every connection step at INFO.
     logging.getLogger("pika").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -6,10 +6,11 @@ import dramatiq
 import pika.exceptions
 from dramatiq.errors import BrokerConnectionError
 
+from shared.errors import TransientError
 from shared.topology import ActorRoute
 
 
-class PublishFailed(Exception):
+class PublishFailed(TransientError):
     """RabbitMQ did not confirm the message: the caller must not report it accepted."""
 
 

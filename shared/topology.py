@@ -60,3 +60,14 @@ def delay_queue(queue_name: str) -> str:
 def dead_letter_queue_arguments(queue_name: str) -> dict[str, str]:
     """Arguments that make RabbitMQ dead-letter rejected messages of ``queue_name`` into its XQ."""
     return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": dead_letter_queue(queue_name)}
+
+
+def declare_auth_events_ingress(channel) -> None:
+    """The ``auth.events`` exchange, auth_events' queue bound to it, and that queue's dead letters."""
+    channel.exchange_declare(AUTH_EVENTS_EXCHANGE, exchange_type="topic", durable=True)
+    channel.queue_declare(dead_letter_queue(AUTH_EVENTS_INGRESS_QUEUE), durable=True)
+    channel.queue_declare(
+        AUTH_EVENTS_INGRESS_QUEUE, durable=True, arguments=dead_letter_queue_arguments(AUTH_EVENTS_INGRESS_QUEUE)
+    )
+    for routing_key in AUTH_EVENTS_ROUTING_KEYS:
+        channel.queue_bind(AUTH_EVENTS_INGRESS_QUEUE, AUTH_EVENTS_EXCHANGE, routing_key=routing_key)
