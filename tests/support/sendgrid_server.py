@@ -242,7 +242,9 @@ class SendGridTestServer:
 
     # -- the API, called from handler threads ------------------------------------------------
 
-    def _answer(self, authorization: str | None, content_type: str | None, raw_body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _answer(
+        self, authorization: str | None, content_type: str | None, raw_body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         try:
             body = self._accept(authorization, content_type, raw_body)
         except _Rejection as rejection:

@@ -14,6 +14,7 @@ import ssl
 import tempfile
 import threading
 import time
+import warnings
 from collections import deque
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -125,6 +126,13 @@ class _BoundSocketController(Controller):
         host, port = listening_socket.getsockname()[:2]
         super().__init__(handler, hostname=host, port=port, **smtp_options)
         self._listening_socket = listening_socket
+
+    def factory(self) -> SMTP:
+        with warnings.catch_warnings():
+            # With implicit TLS, auth_require_tls=False is not the risk aiosmtpd warns about:
+            # the whole connection is TLS, it just does not know it.
+            warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+            return super().factory()
 
     def _create_server(self):  # the documented override point; must use _factory_invoker
         return self.loop.create_server(self._factory_invoker, sock=self._listening_socket, ssl=self.ssl_context)

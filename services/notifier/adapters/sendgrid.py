@@ -5,6 +5,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 
 import httpx
 from sendgrid.helpers.mail import CustomArg, From, Header, Mail, To
+from sendgrid.helpers.mail.exceptions import SendGridException
 
 from services.notifier.email import OutgoingEmail, PermanentEmailError, TransientEmailError
 
@@ -18,13 +19,17 @@ _TRANSIENT_CLIENT_STATUSES = frozenset({408, 429})
 def build_sendgrid_payload(email: OutgoingEmail) -> dict:
     """The JSON body of ``POST /v3/mail/send`` for ``email``."""
     from_name, from_address = parseaddr(email.from_header)
-    mail = Mail(
-        from_email=From(from_address, from_name or None),
-        to_emails=To(email.to_address, email.to_name or None),
-        subject=email.subject,
-        plain_text_content=email.text,
-        html_content=email.html,
-    )
+    try:
+        mail = Mail(
+            from_email=From(from_address, from_name or None),
+            to_emails=To(email.to_address, email.to_name or None),
+            subject=email.subject,
+            plain_text_content=email.text,
+            html_content=email.html,
+        )
+    except SendGridException as exc:
+        # The helpers refuse content that looks like a SendGrid API key; so would every retry.
+        raise PermanentEmailError(f"SendGrid helpers refused the email: {exc!r}") from exc
     mail.custom_arg = CustomArg(JOB_ID_ARG, email.idempotency_key)
     for name, value in email.headers.items():
         mail.header = Header(name, value)

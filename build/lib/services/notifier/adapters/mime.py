@@ -1,0 +1,43 @@
+"""The RFC 5322 form of an ``OutgoingEmail``, shared by the SMTP and outbox transports."""
+
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from services.notifier.email import OutgoingEmail, PermanentEmailError
+
+# Headers this module writes itself; letting ``email.headers`` set them too would produce a
+# message with two Subjects or a Message-ID that no longer carries the idempotency key.
+_HEADERS_WE_OWN = frozenset({"from", "to", "subject", "message-id", "date", "mime-version",
+                             "content-type", "content-transfer-encoding"})
+
+
+def message_id_for(idempotency_key: str) -> str:
+    return f"<{idempotency_key}@herald>"
+
+
+def build_mime_message(email: OutgoingEmail) -> EmailMessage:
+    """A multipart/alternative message: the plain text first, the HTML as the preferred part.
+
+    Non-ASCII names and subjects are RFC 2047-encoded by ``email.policy.default`` (the policy
+    ``EmailMessage`` uses), so Mongolian Cyrillic and emoji survive any 7-bit hop.
+    Raises ``PermanentEmailError`` for headers no transport could send.
+    """
+    message = EmailMessage()
+    try:
+        message["From"] = email.from_header
+        message["To"] = Address(display_name=email.to_name, addr_spec=email.to_address)
+        message["Subject"] = email.subject
+        message["Date"] = formatdate(usegmt=True)
+        message["Message-ID"] = message_id_for(email.idempotency_key)
+        for name, value in email.headers.items():
+            if name.lower() in _HEADERS_WE_OWN:
+                raise PermanentEmailError(f"header {name!r} is set by Herald and cannot be overridden")
+            message[name] = value
+    except ValueError as exc:
+        # Raised by the header policy for e.g. a linefeed in a value (header injection) or an
+        # unparsable address: the same email would fail again on every retry.
+        raise PermanentEmailError(f"cannot build the MIME message: {exc}") from exc
+    message.set_content(email.text)
+    message.add_alternative(email.html, subtype="html")
+    return message

@@ -1,0 +1,84 @@
+"""notifier's HTTP API: job status, and the dead-letter queue for operators. Thin routes."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Depends, FastAPI, HTTPException, Query
+
+from shared.dead_letters import DeadLetterArchive
+from shared.http import install_health_routes, install_problem_handlers, require_admin
+from shared.ledger import JobLedger
+
+
+@dataclass
+class NotifierApiDeps:
+    ledger: JobLedger
+    dead_letters: DeadLetterArchive
+    replay_publish: Callable[[str, bytes], None]
+    admin_token: str
+    readiness_checks: dict[str, Callable[[], None]]
+
+
+def build_app(deps: NotifierApiDeps) -> FastAPI:
+    app = FastAPI(title="Herald notifier", version="1")
+    install_problem_handlers(app)
+    install_health_routes(app, deps.readiness_checks)
+    admin = [Depends(require_admin(deps.admin_token))]
+
+    @app.get("/v1/jobs/{job_id}")
+    def get_job(job_id: str):
+        job = deps.ledger.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"No job {job_id}")
+        return {
+            "job_id": job.job_id,
+            "type": job.type,
+            "status": job.status,
+            "attempts": job.attempts,
+            "max_attempts": job.max_attempts,
+            "last_error": job.last_error,
+            "reason": job.reason,
+            "created_at": job.created_at,
+            "updated_at": job.updated_at,
+            "finished_at": job.finished_at,
+        }
+
+    @app.get("/v1/admin/dlq", dependencies=admin)
+    def list_dead_letters(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)):
+        count, items = deps.dead_letters.list_page(limit=limit, offset=offset)
+        return {
+            "count": count,
+            "items": [
+                {
+                    "id": item.id,
+                    "job_id": item.job_id,
+                    "type": item.type,
+                    "queue": item.queue_name,
+                    "reason": item.reason,
+                    "last_error": item.last_error,
+                    "attempts": item.attempts,
+                    "correlation_id": item.correlation_id,
+                    "dead_at": item.dead_at,
+                }
+                for item in items
+            ],
+        }
+
+    @app.post("/v1/admin/dlq/{dead_letter_id}/replay", status_code=202, dependencies=admin)
+    def replay_dead_letter(dead_letter_id: int):
+        replayed = deps.dead_letters.replay(dead_letter_id, deps.replay_publish)
+        if replayed is None:
+            raise HTTPException(404, f"No dead letter {dead_letter_id}")
+        return {"id": replayed.id, "job_id": replayed.job_id, "queue": replayed.queue_name, "status": "enqueued"}
+
+    @app.delete("/v1/admin/dlq/{dead_letter_id}", dependencies=admin)
+    def purge_dead_letter(dead_letter_id: int):
+        if deps.dead_letters.purge([dead_letter_id]) == 0:
+            raise HTTPException(404, f"No dead letter {dead_letter_id}")
+        return {"purged": 1}
+
+    @app.delete("/v1/admin/dlq", dependencies=admin)
+    def purge_all_dead_letters():
+        return {"purged": deps.dead_letters.purge()}
+
+    return app

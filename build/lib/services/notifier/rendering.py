@@ -1,0 +1,118 @@
+"""Render the sign-in alert command into an email in the user's language and time zone."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from services.notifier.email import OutgoingEmail
+from services.notifier.signin_alert_copy import COPY_BY_LOCALE, SignInAlertCopy
+from services.notifier.user_agent import describe_user_agent
+from shared.schemas.notifier import SendSignInAlertV1
+
+# Templates ship with the code rather than being configured, so they are loaded once at
+# import: rendering sits on the hot path of every sign-in.
+_LOADER = jinja2.PackageLoader("services.notifier", "templates")
+_HTML_TEMPLATE = jinja2.Environment(
+    loader=_LOADER,
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+).get_template("signin_alert.html")
+# Plain text must show a name like "<b>" as typed, so escaping stays off here.
+_TEXT_TEMPLATE = jinja2.Environment(
+    loader=_LOADER,
+    autoescape=False,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+).get_template("signin_alert.txt")
+
+# Brands whose spelling title-casing gets wrong (or that we want spelled exactly).
+_PROVIDER_NAMES = {
+    "github": "GitHub",
+    "gitlab": "GitLab",
+    "google": "Google",
+    "linkedin": "LinkedIn",
+}
+
+_UTC_NAME = "UTC"
+
+
+def render_signin_alert(
+    command: SendSignInAlertV1, *, product_name: str, default_locale: str, from_header: str
+) -> OutgoingEmail:
+    locale = command.user.locale or default_locale
+    copy = COPY_BY_LOCALE.get(locale)
+    if copy is None:
+        raise ValueError(f"no sign-in alert copy for locale {locale!r}")
+
+    user, context = command.user, command.context
+    browser, system = describe_user_agent(context.user_agent)
+    details = [
+        (copy.email_label, user.email),
+        (copy.method_label, display_provider(context.provider)),
+        (copy.ip_address_label, str(context.ip_address)),
+        (copy.browser_label, browser or copy.unknown),
+        (copy.system_label, system or copy.unknown),
+        (copy.date_label, format_local_time(command.occurred_at, user.timezone, copy)),
+    ]
+    greeting = copy.greeting.format(name=user.name) if user.name else copy.greeting_without_name
+    subject = copy.subject.format(product=product_name)
+    template_context = {
+        "locale": locale,
+        "subject": subject,
+        "greeting": greeting,
+        "intro": copy.intro.format(product=product_name),
+        "details_heading": copy.details_heading,
+        "details": details,
+        "warning": copy.warning,
+        "sign_off": copy.sign_off,
+        "signature": copy.signature.format(product=product_name),
+    }
+    return OutgoingEmail(
+        to_address=user.email,
+        to_name=user.name,
+        from_header=from_header,
+        subject=subject,
+        text=_TEXT_TEMPLATE.render(template_context),
+        html=_HTML_TEMPLATE.render(template_context),
+        idempotency_key=command.job_id,
+    )
+
+
+def display_provider(provider: str) -> str:
+    """``github`` -> ``GitHub``; providers without a known spelling are title-cased."""
+    known = _PROVIDER_NAMES.get(provider.lower())
+    if known is not None:
+        return known
+    return provider.replace("_", " ").replace("-", " ").title()
+
+
+def format_local_time(moment: datetime, zone_name: str | None, copy: SignInAlertCopy) -> str:
+    """The moment as the reader's wall clock shows it, naming the zone and its offset so a
+    reader abroad is not misled by a time that looks like their own."""
+    zone_name = zone_name or _UTC_NAME
+    local = moment.astimezone(ZoneInfo(zone_name))
+    if zone_name == _UTC_NAME:
+        zone_label = _UTC_NAME
+    else:
+        zone_label = f"{zone_name}, {_format_utc_offset(local.utcoffset() or timedelta(0))}"
+    return copy.date_format.format(
+        year=local.year,
+        month=local.month,
+        month_name=copy.month_names[local.month - 1],
+        day=local.day,
+        time=f"{local:%H:%M}",
+        zone=zone_label,
+    )
+
+
+def _format_utc_offset(offset: timedelta) -> str:
+    # strftime("%z") gives "+0800"; "UTC+08:00" is what people read more easily.
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(offset) // timedelta(minutes=1)
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+

@@ -1,0 +1,30 @@
+from typing import Literal
+
+from shared.settings import PlatformSettings
+
+
+class NotifierSettings(PlatformSettings):
+    notifier_port: int = 8002
+    email_transport: Literal["outbox", "sendgrid", "smtp", "log"] = "outbox"
+    outbox_dir: str = "./var/outbox"
+    sendgrid_api_key: str = ""
+    sendgrid_api_host: str = "https://api.sendgrid.com"
+    smtp_url: str = ""
+    email_from: str = "Herald <no-reply@localhost>"
+    product_name: str = "Herald"
+    default_locale: Literal["en", "mn"] = "en"
+    signin_alert_limit_per_hour: int = 10
+    #: Worker threads per urgency; critical work has capacity of its own.
+    critical_worker_threads: int = 4
+    default_worker_threads: int = 2
+    bulk_worker_threads: int = 1
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.email_transport in ("log", "outbox"):
+            problems.append(f"EMAIL_TRANSPORT={self.email_transport} delivers no email")
+        if self.email_transport == "sendgrid" and not self.sendgrid_api_key:
+            problems.append("EMAIL_TRANSPORT=sendgrid needs SENDGRID_API_KEY")
+        if self.email_transport == "smtp" and not self.smtp_url:
+            problems.append("EMAIL_TRANSPORT=smtp needs SMTP_URL")
+        return problems

@@ -1,0 +1,96 @@
+"""The words of the sign-in alert, one frozen set per locale. Placeholders are
+``str.format`` fields filled by ``services.notifier.rendering``."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SignInAlertCopy:
+    subject: str  # {product}
+    greeting: str  # {name}
+    greeting_without_name: str
+    intro: str  # {product}
+    details_heading: str
+    email_label: str
+    method_label: str
+    ip_address_label: str
+    browser_label: str
+    system_label: str
+    date_label: str
+    unknown: str
+    warning: str
+    sign_off: str
+    signature: str  # {product}
+    #: {year} {month} {month_name} {day} {time} {zone}
+    date_format: str
+    month_names: tuple[str, ...]  # January first
+
+
+EN = SignInAlertCopy(
+    subject="🔐 New sign-in to your {product} account",
+    greeting="Hello, {name}!",
+    greeting_without_name="Hello!",
+    intro="You signed in to your {product} account.",
+    details_heading="Sign-in details:",
+    email_label="Email",
+    method_label="Sign-in method",
+    ip_address_label="IP address",
+    browser_label="Browser",
+    system_label="System",
+    date_label="Date",
+    unknown="Unknown",
+    warning="If this wasn't you, contact us immediately.",
+    sign_off="Thanks,",
+    signature="The {product} team",
+    date_format="{day} {month_name} {year}, {time} ({zone})",
+    month_names=(
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+)
+
+MN = SignInAlertCopy(
+    subject="🔐 Таны бүртгэлд нэвтэрсэн байна - {product}",
+    greeting="Сайн байна уу, {name}!",
+    greeting_without_name="Сайн байна уу!",
+    intro="Таны {product} бүртгэлд амжилттай нэвтэрсэн байна.",
+    details_heading="Нэвтрэлтийн мэдээлэл:",
+    email_label="Имэйл",
+    method_label="Нэвтрэх арга",
+    ip_address_label="IP хаяг",
+    browser_label="Хөтөч",
+    system_label="Систем",
+    date_label="Огноо",
+    unknown="Тодорхойгүй",
+    warning="Хэрэв та энэ нэвтрэлтийг хийгээгүй бол нэн даруй бидэнтэй холбогдоно уу.",
+    sign_off="Баярлалаа,",
+    signature="{product} баг",
+    # Mongolian writes dates year-first with numbered months: "2026 оны 11-р сарын 23".
+    date_format="{year} оны {month}-р сарын {day}, {time} ({zone})",
+    month_names=(
+        "Нэгдүгээр сар",
+        "Хоёрдугаар сар",
+        "Гуравдугаар сар",
+        "Дөрөвдүгээр сар",
+        "Тавдугаар сар",
+        "Зургаадугаар сар",
+        "Долдугаар сар",
+        "Наймдугаар сар",
+        "Есдүгээр сар",
+        "Аравдугаар сар",
+        "Арван нэгдүгээр сар",
+        "Арван хоёрдугаар сар",
+    ),
+)
+
+COPY_BY_LOCALE: dict[str, SignInAlertCopy] = {"en": EN, "mn": MN}

@@ -1,0 +1,1 @@
+"""What crosses a service boundary (message schemas, names) and the platform's plumbing."""

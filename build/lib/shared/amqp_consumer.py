@@ -1,0 +1,138 @@
+"""A pika consumer on its own thread: reconnects, stops gracefully, never drops a delivery.
+
+Used for queues that do not carry Dramatiq messages: foreign events coming in, and dead
+letters going to the archive. ``handle`` settles each delivery itself (ack, or dead-letter);
+if it raises ``TransientError`` the delivery is requeued after a pause, and any other
+exception dead-letters it, so a poison message is neither lost nor redelivered forever.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pika
+import pika.exceptions
+from pika.adapters.blocking_connection import BlockingChannel
+
+from shared.broker import with_connection_defaults
+from shared.errors import TransientError
+
+logger = logging.getLogger("herald.amqp")
+
+RECONNECT_DELAY_S = 2.0
+
+
+@dataclass
+class Delivery:
+    channel: BlockingChannel
+    method: pika.spec.Basic.Deliver
+    properties: pika.BasicProperties
+    body: bytes
+
+    @property
+    def headers(self) -> dict:
+        return self.properties.headers or {}
+
+    def ack(self) -> None:
+        self.channel.basic_ack(self.method.delivery_tag)
+
+    def dead_letter(self) -> None:
+        """Reject without requeue: RabbitMQ moves it through the queue's dead-letter exchange."""
+        self.channel.basic_nack(self.method.delivery_tag, requeue=False)
+
+    def requeue(self) -> None:
+        self.channel.basic_nack(self.method.delivery_tag, requeue=True)
+
+    def publish(self, queue_name: str, body: bytes, headers: dict) -> None:
+        """Publish on this channel (confirmed: the consumer channel is in confirm mode)."""
+        properties = pika.BasicProperties(
+            delivery_mode=2,
+            content_type=self.properties.content_type,
+            correlation_id=self.properties.correlation_id,
+            headers={**self.headers, **headers},
+        )
+        self.channel.basic_publish(exchange="", routing_key=queue_name, body=body, properties=properties)
+
+
+class QueueConsumer:
+    def __init__(
+        self,
+        name: str,
+        amqp_url: str,
+        queues: list[str],
+        handle: Callable[[Delivery], None],
+        declare: Callable[[BlockingChannel], None],
+        prefetch: int = 32,
+    ) -> None:
+        self.name = name
+        self._parameters = pika.URLParameters(with_connection_defaults(amqp_url))
+        self._queues = queues
+        self._handle = handle
+        self._declare = declare
+        self._prefetch = prefetch
+        self._stopping = threading.Event()
+        self._connection: pika.BlockingConnection | None = None
+        self._channel: BlockingChannel | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.connected = threading.Event()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the delivery in hand, then close; unacked prefetched deliveries go back to the queue."""
+        self._stopping.set()
+        connection, channel = self._connection, self._channel
+        if connection is not None and channel is not None:
+            try:
+                connection.add_callback_threadsafe(channel.stop_consuming)
+            except pika.exceptions.AMQPError:
+                pass  # already closed: the run loop is leaving anyway
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._consume()
+            except pika.exceptions.AMQPError as error:
+                logger.warning("consumer lost its connection", extra={"consumer": self.name, "error": repr(error)})
+            finally:
+                self.connected.clear()
+                self._close()
+            self._stopping.wait(RECONNECT_DELAY_S)
+
+    def _consume(self) -> None:
+        self._connection = pika.BlockingConnection(self._parameters)
+        self._channel = channel = self._connection.channel()
+        channel.confirm_delivery()
+        self._declare(channel)
+        channel.basic_qos(prefetch_count=self._prefetch)
+        for queue in self._queues:
+            channel.basic_consume(queue, self._on_message)
+        self.connected.set()
+        logger.info("consumer started", extra={"consumer": self.name, "queues": self._queues})
+        if not self._stopping.is_set():
+            channel.start_consuming()
+
+    def _on_message(self, channel, method, properties, body) -> None:
+        delivery = Delivery(channel, method, properties, body)
+        try:
+            self._handle(delivery)
+        except TransientError as error:
+            logger.warning("delivery requeued", extra={"consumer": self.name, "error": str(error)})
+            self._stopping.wait(RECONNECT_DELAY_S)  # do not spin on a dependency that is down
+            delivery.requeue()
+        except pika.exceptions.AMQPError:
+            raise
+        except Exception:
+            logger.exception("delivery failed unexpectedly; dead-lettering it", extra={"consumer": self.name})
+            delivery.dead_letter()
+
+    def _close(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None and connection.is_open:
+            try:
+                connection.close()
+            except pika.exceptions.AMQPError:
+                pass

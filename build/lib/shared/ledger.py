@@ -1,0 +1,200 @@
+"""The job ledger: every job from the moment it is accepted until it ends.
+
+``enqueued → processing → (retrying → processing)* → completed | skipped | dead | cancelled``
+
+A job id is stable (``ActorRoute.job_id_for``), so the same event always maps to the same row.
+Transitions are conditional updates: a redelivered message cannot move a finished job backwards,
+and a handler that marked its job ``skipped`` is not overwritten by the middleware's ``completed``.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Integer, String, Text, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from shared.clock import Clock
+from shared.db import Base, UtcDateTime, unit_of_work
+
+
+class JobStatus(StrEnum):
+    ENQUEUED = "enqueued"
+    PROCESSING = "processing"
+    RETRYING = "retrying"
+    COMPLETED = "completed"
+    SKIPPED = "skipped"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+FINISHED = (JobStatus.COMPLETED, JobStatus.SKIPPED, JobStatus.DEAD, JobStatus.CANCELLED)
+UNFINISHED = (JobStatus.ENQUEUED, JobStatus.PROCESSING, JobStatus.RETRYING)
+
+#: Longest error text kept; a traceback lives in the dead-letter archive.
+MAX_ERROR_CHARS = 2000
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(64))
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    subject_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+@dataclass(frozen=True)
+class JobView:
+    job_id: str
+    type: str
+    status: str
+    attempts: int
+    max_attempts: int
+    last_error: str | None
+    reason: str | None
+    correlation_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: Job) -> "JobView":
+        return cls(**{field: getattr(job, field) for field in cls.__dataclass_fields__})
+
+
+class JobLedger:
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock) -> None:
+        self._session_factory = session_factory
+        self._clock = clock
+
+    # -- acceptance happens inside the caller's unit of work, beside what it records --
+
+    def find(self, session: Session, job_id: str) -> Job | None:
+        return session.get(Job, job_id)
+
+    def accept(
+        self,
+        session: Session,
+        *,
+        job_id: str,
+        job_type: str,
+        max_attempts: int,
+        correlation_id: str | None,
+        subject_id: str | None,
+    ) -> None:
+        """Record a new job as ``enqueued``; the caller's flush raises IntegrityError on a duplicate."""
+        now = self._clock.now()
+        session.add(
+            Job(
+                job_id=job_id,
+                type=job_type,
+                status=JobStatus.ENQUEUED,
+                attempts=0,
+                max_attempts=max_attempts,
+                correlation_id=correlation_id,
+                subject_id=subject_id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        session.flush()
+
+    # -- transitions driven by the worker --
+
+    def get(self, job_id: str) -> JobView | None:
+        with self._session_factory() as session:
+            job = session.get(Job, job_id)
+            return JobView.of(job) if job else None
+
+    def start_attempt(self, job_id: str, *, job_type: str, max_attempts: int, correlation_id: str | None) -> None:
+        """Mark the job ``processing`` and count the attempt; a job nobody accepted is recorded now."""
+        for _ in range(2):
+            try:
+                with unit_of_work(self._session_factory) as session:
+                    now = self._clock.now()
+                    result = session.execute(
+                        update(Job)
+                        .where(Job.job_id == job_id, Job.status.in_(UNFINISHED))
+                        .values(status=JobStatus.PROCESSING, attempts=Job.attempts + 1, updated_at=now)
+                    )
+                    if result.rowcount or session.get(Job, job_id) is not None:
+                        return
+                    session.add(
+                        Job(
+                            job_id=job_id,
+                            type=job_type,
+                            status=JobStatus.PROCESSING,
+                            attempts=1,
+                            max_attempts=max_attempts,
+                            correlation_id=correlation_id,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                return
+            except IntegrityError:
+                continue  # accepted concurrently: the update now finds the row
+
+    def retrying(self, job_id: str, error: str) -> None:
+        self._transition(job_id, JobStatus.RETRYING, last_error=error, only_from=(JobStatus.PROCESSING,))
+
+    def complete(self, job_id: str) -> None:
+        self._transition(job_id, JobStatus.COMPLETED, only_from=(JobStatus.PROCESSING,))
+
+    def skip(self, job_id: str, reason: str) -> None:
+        self._transition(job_id, JobStatus.SKIPPED, reason=reason, only_from=UNFINISHED)
+
+    def dead(self, job_id: str, reason: str, error: str | None) -> None:
+        self._transition(job_id, JobStatus.DEAD, reason=reason, last_error=error, only_from=UNFINISHED)
+
+    def requeue_for_replay(self, session: Session, job_id: str) -> None:
+        """A replayed dead job starts over: enqueued, no attempts, no error."""
+        session.execute(
+            update(Job)
+            .where(Job.job_id == job_id)
+            .values(
+                status=JobStatus.ENQUEUED,
+                attempts=0,
+                last_error=None,
+                reason=None,
+                finished_at=None,
+                updated_at=self._clock.now(),
+            )
+        )
+
+    def count_by_status(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        with self._session_factory() as session:
+            rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
+            return {status: count for status, count in rows}
+
+    def _transition(
+        self,
+        job_id: str,
+        status: JobStatus,
+        *,
+        only_from: tuple[JobStatus, ...],
+        reason: str | None = None,
+        last_error: str | None = None,
+    ) -> None:
+        now = self._clock.now()
+        values: dict = {"status": status, "updated_at": now}
+        if status in FINISHED:
+            values["finished_at"] = now
+        if reason is not None:
+            values["reason"] = reason
+        if last_error is not None:
+            values["last_error"] = last_error[-MAX_ERROR_CHARS:]
+        with unit_of_work(self._session_factory) as session:
+            session.execute(update(Job).where(Job.job_id == job_id, Job.status.in_(only_from)).values(**values))

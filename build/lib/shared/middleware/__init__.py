@@ -1,0 +1,1 @@
+"""Dramatiq middleware, one cross-cutting concern per module."""

@@ -1,0 +1,104 @@
+"""The parts every service's composition root builds the same way, checked at start-up.
+
+A service that cannot reach its database or RabbitMQ, or finds the schema behind the code,
+stops at once with one clear line (``StartupError``) instead of failing later, per request.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from pika.adapters.blocking_connection import BlockingChannel
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.amqp_consumer import QueueConsumer
+from shared.broker import build_broker
+from shared.clock import Clock, SystemClock
+from shared.db import build_engine, build_session_factory, ping
+from shared.dead_letters import DeadLetterArchive
+from shared.health import broker_check
+from shared.ledger import JobLedger
+from shared.migrate import pending_migrations
+from shared.settings import PlatformSettings
+from shared.topology import dead_letter_queue
+
+logger = logging.getLogger("herald.platform")
+
+
+class StartupError(Exception):
+    """A dependency is missing at start-up; the message is meant for the operator, as is."""
+
+
+@dataclass
+class Platform:
+    settings: PlatformSettings
+    clock: Clock
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    ledger: JobLedger
+    dead_letters: DeadLetterArchive
+    broker: RabbitmqBroker
+
+    def close(self) -> None:
+        self.broker.close()
+        self.engine.dispose()
+
+
+def safe_url(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}{':' + str(parts.port) if parts.port else ''}{parts.path}"
+
+
+def check_dependencies(settings: PlatformSettings, engine: Engine) -> None:
+    """Raise StartupError unless the database (at the current schema) and RabbitMQ answer."""
+    try:
+        ping(engine)
+        behind = pending_migrations(engine)
+    except SQLAlchemyError as error:
+        raise StartupError(
+            f"cannot reach the database at {safe_url(settings.database_url)}: {type(error).__name__}"
+        ) from error
+    if behind:
+        raise StartupError("the database schema is not up to date: run `herald migrate` first")
+    try:
+        broker_check(settings.amqp_url)()
+    except Exception as error:  # pika raises a family of unrelated errors for "cannot connect"
+        raise StartupError(f"cannot reach RabbitMQ at {safe_url(settings.amqp_url)}: {type(error).__name__}") from error
+
+
+def build_platform(settings: PlatformSettings, *, runs_workers: bool, clock: Clock | None = None) -> Platform:
+    clock = clock or SystemClock()
+    engine = build_engine(settings.database_url)
+    check_dependencies(settings, engine)
+
+    session_factory = build_session_factory(engine)
+    ledger = JobLedger(session_factory, clock)
+    broker = build_broker(settings.amqp_url, ledger=ledger if runs_workers else None)
+    return Platform(settings, clock, engine, session_factory, ledger, DeadLetterArchive(session_factory, ledger, clock), broker)
+
+
+def dead_letter_archiver(
+    platform: Platform, name: str, work_queues: list[str], declare: Callable[[BlockingChannel], None] | None = None
+) -> QueueConsumer:
+    """A consumer that moves every dead letter of ``work_queues`` into the archive.
+
+    ``declare`` sets up the queues; by default they must exist already (Dramatiq declares its own).
+    """
+    dead_letter_queues = [dead_letter_queue(queue) for queue in work_queues]
+
+    def already_declared(channel: BlockingChannel) -> None:
+        for queue in dead_letter_queues:
+            channel.queue_declare(queue, passive=True)
+
+    return QueueConsumer(
+        name=name,
+        amqp_url=platform.settings.amqp_url,
+        queues=dead_letter_queues,
+        handle=platform.dead_letters.archive_delivery,
+        declare=declare or already_declared,
+    )

@@ -1,0 +1,49 @@
+"""Exact backoff schedules for actors.
+
+Dramatiq's own backoff is jittered upward (``min_backoff * 2**n * uniform(1, 2)``); Herald's
+contract names exact delays, so an actor turns a ``TransientError`` into ``dramatiq.Retry`` with
+the scheduled delay, or longer when the other side asked for more (HTTP Retry-After).
+A ``PermanentError`` passes through: the actor declares it in ``throws`` and it dies at once.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import dramatiq
+from dramatiq.middleware import CurrentMessage
+
+from shared.errors import TransientError
+
+
+@dataclass(frozen=True)
+class BackoffSchedule:
+    #: Delay before each retry, in milliseconds; its length is the number of retries.
+    delays_ms: tuple[int, ...]
+
+    @property
+    def max_retries(self) -> int:
+        return len(self.delays_ms)
+
+    @property
+    def max_attempts(self) -> int:
+        return self.max_retries + 1
+
+    def delay_ms(self, retries_so_far: int, retry_after_s: float | None = None) -> int:
+        scheduled = self.delays_ms[min(retries_so_far, len(self.delays_ms) - 1)]
+        requested = int(retry_after_s * 1000) if retry_after_s else 0
+        return max(scheduled, requested)
+
+
+#: Sign-in alerts: 5 attempts, now then +2 s, +4 s, +8 s, +16 s (DESIGN §3).
+SIGNIN_ALERT_BACKOFF = BackoffSchedule((2_000, 4_000, 8_000, 16_000))
+
+
+@contextmanager
+def retry_on_schedule(schedule: BackoffSchedule) -> Iterator[None]:
+    try:
+        yield
+    except TransientError as error:
+        message = CurrentMessage.get_current_message()
+        retries_so_far = message.options.get("retries", 0) if message else 0
+        raise dramatiq.Retry(str(error), delay=schedule.delay_ms(retries_so_far, error.retry_after)) from error

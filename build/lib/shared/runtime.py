@@ -1,0 +1,104 @@
+"""Running one service: its HTTP API, Dramatiq workers and consumers, started and stopped together.
+
+Stop order matters: first stop taking new work (HTTP, consumers), then let workers finish what
+they hold (unacked messages go back to RabbitMQ when their connection closes).
+"""
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import dramatiq
+import uvicorn
+
+logger = logging.getLogger("herald.runtime")
+
+#: Time a worker gets to finish jobs in hand; ``herald up`` allows each service 15 s in all.
+WORKER_STOP_TIMEOUT_MS = 8_000
+
+
+class Component(Protocol):
+    name: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class HttpServer:
+    """Uvicorn on a thread of its own, so the main thread keeps the signal handlers."""
+
+    def __init__(self, name: str, app, host: str, port: int) -> None:
+        self.name = name
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def started(self) -> bool:
+        return self._server.started
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(5)
+
+
+class WorkerPool:
+    """A Dramatiq worker over some queues, with its own threads (its own capacity)."""
+
+    def __init__(self, name: str, broker: dramatiq.Broker, queues: set[str], threads: int) -> None:
+        self.name = name
+        # worker_timeout: how often idle threads look at the delay queue; 100 ms keeps
+        # retry delays within a tenth of a second of their schedule.
+        self._worker = dramatiq.Worker(broker, queues=queues, worker_threads=threads, worker_timeout=100)
+
+    def start(self) -> None:
+        self._worker.start()
+
+    def stop(self) -> None:
+        self._worker.stop(timeout=WORKER_STOP_TIMEOUT_MS)
+
+
+@dataclass
+class Service:
+    name: str
+    intake: list[Component] = field(default_factory=list)  # stopped first: no new work
+    work: list[Component] = field(default_factory=list)  # stopped last: finish work in hand
+    on_close: list = field(default_factory=list)
+
+    def start(self) -> None:
+        for component in [*self.work, *self.intake]:
+            component.start()
+        logger.info("service started", extra={"service_name": self.name})
+
+    def stop(self) -> None:
+        for component in [*self.intake, *self.work]:
+            try:
+                component.stop()
+            except Exception:
+                logger.exception("component failed to stop cleanly", extra={"component": component.name})
+        for close in self.on_close:
+            close()
+        logger.info("service stopped", extra={"service_name": self.name})
+
+
+def run_until_signalled(services: list[Service]) -> None:
+    """Start the services, block until SIGINT or SIGTERM, then stop them in reverse order."""
+    stop_requested = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop_requested.set())
+    started: list[Service] = []
+    try:
+        for service in services:
+            service.start()
+            started.append(service)
+        while not stop_requested.wait(1.0):
+            pass
+    finally:
+        for service in reversed(started):
+            service.stop()

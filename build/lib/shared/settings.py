@@ -1,0 +1,69 @@
+"""Settings every service shares, read from the environment and ``.env``.
+
+Built in a service's composition root (``bootstrap.py``), never at import time. Each service
+extends ``PlatformSettings`` with its own fields in its own ``settings.py``.
+"""
+
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "rabbitmq"}
+
+
+class UnsafeSettings(ValueError):
+    """Raised when ``HERALD_ENV=production`` meets a value that is only fit for development."""
+
+
+def comma_separated(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class PlatformSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    herald_env: Literal["development", "test", "production"] = "development"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    database_url: str = "sqlite:///./var/herald.db"
+    http_host: str = "127.0.0.1"
+    admin_token: str = ""
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg_driver(cls, url: str) -> str:
+        # "postgresql://" would make SQLAlchemy look for psycopg2; Herald ships psycopg 3.
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    @property
+    def is_production(self) -> bool:
+        return self.herald_env == "production"
+
+    def production_problems(self) -> list[str]:
+        """What makes these settings unsafe for production; subclasses add their own."""
+        problems = []
+        if not self.admin_token:
+            problems.append("ADMIN_TOKEN is empty: the admin API would be open")
+        broker = urlsplit(self.amqp_url)
+        if (broker.username in (None, "", "guest")) and broker.hostname not in LOCAL_HOSTS:
+            problems.append("AMQP_URL uses the guest account off localhost")
+        return problems
+
+    @model_validator(mode="after")
+    def _enforce_production_safety(self):
+        if self.is_production:
+            problems = self.production_problems()
+            if problems:
+                raise UnsafeSettings("refusing to start in production: " + "; ".join(problems))
+        return self
+
+
+CommaSeparated = Annotated[list[str], NoDecode]

@@ -1,0 +1,96 @@
+"""The schema, the job ledger and the rate limit against real SQLite and PostgreSQL."""
+
+import threading
+from datetime import timedelta
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from shared.db import unit_of_work
+from shared.ledger import JobLedger, JobStatus
+from shared.migrate import pending_migrations
+from shared.rate_limit import SlidingWindowLimit
+from shared.schema import metadata
+from tests.fakes.clock import FakeClock
+
+
+def test_migrations_reach_head_and_match_the_models(migrated_engine):
+    assert not pending_migrations(migrated_engine)
+    with migrated_engine.connect() as connection:
+        drift = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert drift == [], f"models and migrations disagree: {drift}"
+
+
+def accept(ledger, session_factory, job_id="job-1"):
+    with unit_of_work(session_factory) as session:
+        ledger.accept(session, job_id=job_id, job_type="signin_alert", max_attempts=5, correlation_id="c-1", subject_id="u-1")
+
+
+def test_ledger_follows_a_job_through_retries_to_completion(session_factory):
+    clock = FakeClock()
+    ledger = JobLedger(session_factory, clock)
+    accept(ledger, session_factory)
+    assert ledger.get("job-1").status == JobStatus.ENQUEUED
+
+    ledger.start_attempt("job-1", job_type="signin_alert", max_attempts=5, correlation_id=None)
+    clock.advance(seconds=1)
+    ledger.retrying("job-1", "TransientEmailError: 503")
+    ledger.start_attempt("job-1", job_type="signin_alert", max_attempts=5, correlation_id=None)
+    clock.advance(seconds=2)
+    ledger.complete("job-1")
+
+    job = ledger.get("job-1")
+    assert (job.status, job.attempts, job.last_error) == (JobStatus.COMPLETED, 2, "TransientEmailError: 503")
+    assert job.finished_at == clock.now() and job.created_at < job.finished_at
+
+
+def test_a_finished_job_is_not_moved_backwards_by_a_redelivery(session_factory):
+    ledger = JobLedger(session_factory, FakeClock())
+    accept(ledger, session_factory)
+    ledger.start_attempt("job-1", job_type="signin_alert", max_attempts=5, correlation_id=None)
+    ledger.skip("job-1", "rate_limited")
+    ledger.complete("job-1")  # the middleware's verdict after the handler skipped
+    ledger.start_attempt("job-1", job_type="signin_alert", max_attempts=5, correlation_id=None)
+
+    job = ledger.get("job-1")
+    assert (job.status, job.reason, job.attempts) == (JobStatus.SKIPPED, "rate_limited", 1)
+
+
+def test_a_job_nobody_accepted_is_recorded_when_it_first_runs(session_factory):
+    ledger = JobLedger(session_factory, FakeClock())
+    ledger.start_attempt("orphan", job_type="signin_alert", max_attempts=5, correlation_id="c-9")
+    job = ledger.get("orphan")
+    assert (job.status, job.attempts, job.correlation_id) == (JobStatus.PROCESSING, 1, "c-9")
+
+
+def test_rate_limit_slides_and_does_not_count_a_token_twice(session_factory):
+    clock = FakeClock()
+    limit = SlidingWindowLimit(clock)
+
+    def acquire(token):
+        with unit_of_work(session_factory) as session:
+            return limit.acquire(session, key="user", token=token, limit=2, window=timedelta(hours=1))
+
+    assert [acquire("a"), acquire("a"), acquire("b"), acquire("c")] == [True, True, True, False]
+    clock.advance(minutes=61)
+    assert acquire("c") is True
+
+
+def test_rate_limit_holds_under_concurrent_acquirers(session_factory):
+    limit = SlidingWindowLimit(FakeClock())
+    allowed = []
+    barrier = threading.Barrier(8)
+
+    def worker(worker_index):
+        barrier.wait()
+        for attempt in range(5):
+            with unit_of_work(session_factory) as session:
+                if limit.acquire(session, key="busy-user", token=f"{worker_index}-{attempt}", limit=10, window=timedelta(hours=1)):
+                    allowed.append(1)
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(allowed) == 10

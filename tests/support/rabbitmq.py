@@ -1,0 +1,55 @@
+"""RabbitMQ for tests: a vhost of its own per test, through the management API."""
+
+import os
+import uuid
+from urllib.parse import quote
+
+import httpx
+
+MANAGEMENT_URL = os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://127.0.0.1:15672")
+AMQP_HOST = os.environ.get("RABBITMQ_HOST", "127.0.0.1:5672")
+CREDENTIALS = ("guest", "guest")
+
+
+class RabbitAdmin:
+    def __init__(self) -> None:
+        self.http = httpx.Client(base_url=MANAGEMENT_URL, auth=CREDENTIALS, timeout=10)
+
+    def reachable(self) -> bool:
+        try:
+            return self.http.get("/api/overview").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def create_vhost(self) -> str:
+        vhost = f"herald-test-{uuid.uuid4().hex[:12]}"
+        self.http.put(f"/api/vhosts/{quote(vhost, safe='')}").raise_for_status()
+        self.http.put(
+            f"/api/permissions/{quote(vhost, safe='')}/guest", json={"configure": ".*", "write": ".*", "read": ".*"}
+        ).raise_for_status()
+        return vhost
+
+    def delete_vhost(self, vhost: str) -> None:
+        self.http.delete(f"/api/vhosts/{quote(vhost, safe='')}")
+
+    def amqp_url(self, vhost: str) -> str:
+        return f"amqp://guest:guest@{AMQP_HOST}/{quote(vhost, safe='')}"
+
+    def queue(self, vhost: str, name: str) -> dict:
+        response = self.http.get(f"/api/queues/{quote(vhost, safe='')}/{quote(name, safe='')}")
+        response.raise_for_status()
+        return response.json()
+
+    def refuse_connections(self, vhost: str) -> None:
+        """Simulate a broker outage for one vhost: no new connections, existing ones closed."""
+        self.http.put(
+            f"/api/vhost-limits/{quote(vhost, safe='')}/max-connections", json={"value": 0}
+        ).raise_for_status()
+        self.close_connections(vhost)
+
+    def accept_connections(self, vhost: str) -> None:
+        self.http.delete(f"/api/vhost-limits/{quote(vhost, safe='')}/max-connections")
+
+    def close_connections(self, vhost: str) -> None:
+        for connection in self.http.get(f"/api/vhosts/{quote(vhost, safe='')}/connections").json():
+            self.http.delete(f"/api/connections/{quote(connection['name'], safe='')}")
