@@ -1,0 +1,46 @@
+"""Sign-in events as other services send them: over HTTP and to the ``auth.events`` exchange."""
+
+import json
+import uuid
+
+import pika
+
+UA_CHROME_MAC = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36"
+)
+
+
+def signed_in_event(*, event_id: str | None = None, user_id: str = "u-123", locale: str = "mn", **user) -> dict:
+    return {
+        "event_id": event_id or str(uuid.uuid4()),
+        "type": "auth.user.signed_in",
+        "version": 1,
+        "occurred_at": "2026-11-23T08:15:00Z",
+        "user": {
+            "id": user_id,
+            "email": user.pop("email", "bat@example.mn"),
+            "name": user.pop("name", "Бат"),
+            "locale": locale,
+            "timezone": user.pop("timezone", "Asia/Ulaanbaatar"),
+        },
+        "context": {"provider": "github", "ip_address": "203.0.113.7", "user_agent": UA_CHROME_MAC},
+    }
+
+
+def publish_to_auth_events(amqp_url: str, body: bytes | dict, routing_key: str = "auth.user.signed_in", **properties) -> None:
+    """Publish as a foreign producer would: persistent JSON on the topic exchange, confirmed."""
+    payload = json.dumps(body).encode() if isinstance(body, dict) else body
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.basic_publish(
+            "auth.events",
+            routing_key,
+            payload,
+            pika.BasicProperties(content_type="application/json", delivery_mode=2, **properties),
+            mandatory=True,
+        )
+    finally:
+        connection.close()

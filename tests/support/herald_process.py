@@ -1,0 +1,93 @@
+"""``herald up`` as a user runs it: a child process with its own environment, ports and logs."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.waiting import wait_until
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SERVICE_PORTS = ("AUTH_EVENTS_PORT", "NOTIFIER_PORT", "SCHEDULER_PORT")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def child_pids(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
+
+
+class HeraldProcess:
+    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
+        self.workdir = workdir
+        self.ports = {name: free_port() for name in SERVICE_PORTS}
+        self.env = {**os.environ, "HERALD_ENV": "test", "LOG_LEVEL": "INFO", **env}
+        self.env.update({name: str(port) for name, port in self.ports.items()})
+        self.log_path = workdir / "herald.log"
+        self.process: subprocess.Popen | None = None
+        self.children: list[int] = []
+
+    def url(self, port_name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[port_name]}"
+
+    @property
+    def auth_events(self) -> str:
+        return self.url("AUTH_EVENTS_PORT")
+
+    @property
+    def notifier(self) -> str:
+        return self.url("NOTIFIER_PORT")
+
+    def start(self, timeout: float = 30.0) -> "HeraldProcess":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "up"], cwd=self.workdir, env=self.env, stdout=log, stderr=log
+        )
+        wait_until(self._all_ready, timeout=timeout, interval=0.1, what="every service to be ready")
+        self.children = child_pids(self.process.pid)
+        return self
+
+    def _all_ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"herald up exited with {self.process.returncode}:\n{self.logs()[-3000:]}")
+        try:
+            return all(httpx.get(f"{self.url(p)}/readyz", timeout=1).status_code == 200 for p in SERVICE_PORTS)
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, timeout: float = 20.0) -> tuple[int, float]:
+        """SIGTERM, as a process manager would; returns the exit code and seconds it took."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+            for pid in self.children:
+                if alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+        return code, time.monotonic() - started
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
