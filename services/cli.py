@@ -55,14 +55,17 @@ def migrate(_args) -> int:
 
 
 def run(args) -> int:
-    configure_logging(args.service, PlatformSettings().log_level)
-    bootstrap = importlib.import_module(SERVICES[args.service]).bootstrap
-    service = bootstrap()
-    run_until_signalled([service])
+    service_module = importlib.import_module(SERVICES[args.service])
+    settings = service_module.SETTINGS_CLASS()
+    configure_logging(args.service, settings.log_level)
+    run_until_signalled([service_module.bootstrap(settings)])
     return 0
 
 
 def up(_args) -> int:
+    # Every service's settings are checked before any starts, so a bad value is one message.
+    for module_name in SERVICES.values():
+        importlib.import_module(module_name).SETTINGS_CLASS()
     settings = PlatformSettings()
     configure_logging("herald", settings.log_level)
     engine = build_engine(settings.database_url)

@@ -43,6 +43,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # pika narrates every connection step at INFO.
-    logging.getLogger("pika").setLevel(logging.WARNING)
+    # pika narrates every connection step, and logs each failed connection with a traceback;
+    # Herald's own code reports connection trouble in one line where it matters.
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -13,6 +13,9 @@ from shared.publisher import DramatiqPublisher
 from shared.runtime import HttpServer, Service
 from shared.topology import AUTH_EVENTS_INGRESS_QUEUE, SEND_SIGNIN_ALERT, declare_auth_events_ingress
 
+#: The settings this service reads; ``herald`` builds them first to fail fast on bad values.
+SETTINGS_CLASS = AuthEventsSettings
+
 
 def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None = None) -> Service:
     settings = settings or AuthEventsSettings()

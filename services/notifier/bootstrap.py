@@ -20,6 +20,9 @@ from shared.topology import NOTIFIER_BULK_QUEUE, NOTIFIER_CRITICAL_QUEUE, NOTIFI
 #: Outbound HTTP (SendGrid): bounded, because a worker thread cannot be interrupted mid-call.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
+#: The settings this service reads; ``herald`` builds them first to fail fast on bad values.
+SETTINGS_CLASS = NotifierSettings
+
 
 def bootstrap(
     settings: NotifierSettings | None = None,

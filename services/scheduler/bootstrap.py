@@ -27,6 +27,9 @@ class SchedulerRunner:
         if not self.scheduler.running:
             raise RuntimeError("APScheduler is not running")
 
+#: The settings this service reads; ``herald`` builds them first to fail fast on bad values.
+SETTINGS_CLASS = SchedulerSettings
+
 
 def bootstrap(settings: SchedulerSettings | None = None, *, clock: Clock | None = None) -> Service:
     settings = settings or SchedulerSettings()

@@ -1,0 +1,110 @@
+"""Running Herald: the embedded defaults with SMTP, a broker outage, shutdown, start-up errors."""
+
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from shared.topology import SEND_SIGNIN_ALERT
+from tests.e2e.conftest import HeraldClient, herald_env
+from tests.support.events import publish_to_auth_events, signed_in_event
+from tests.support.herald_process import HeraldProcess, alive
+from tests.support.smtp_server import SmtpTestServer
+from tests.support.waiting import wait_until
+
+
+@pytest.fixture
+def smtp_server():
+    with SmtpTestServer(tls=True) as server:
+        yield server
+
+
+@pytest.fixture
+def herald_on_sqlite_with_smtp(tmp_path, amqp_url, smtp_server):
+    """Herald as a new user first runs it: SQLite under ./var, but mail to an SMTP server."""
+    process = HeraldProcess(
+        tmp_path, {**herald_env(amqp_url, "sqlite:///./var/herald.db"), "EMAIL_TRANSPORT": "smtp", "SMTP_URL": smtp_server.smtp_url}
+    ).start()
+    yield process
+    if process.process.poll() is None:
+        process.stop()
+
+
+def test_an_amqp_event_reaches_an_smtp_server_over_starttls_on_sqlite(herald_on_sqlite_with_smtp, smtp_server):
+    herald = herald_on_sqlite_with_smtp
+    event = signed_in_event(user_id=f"u-{uuid.uuid4()}", locale="en", name="Dorj", email="dorj@example.com")
+    publish_to_auth_events(herald.env["AMQP_URL"], event)
+
+    [mail] = smtp_server.wait_for_mail(timeout=15)
+    assert mail.rcpt_tos == ["dorj@example.com"]
+    assert mail.subject == "🔐 New sign-in to your Herald account"
+    assert mail.message["Message-ID"] == f"<{SEND_SIGNIN_ALERT.job_id_for(event['event_id'])}@herald>"
+    assert "Dorj" in mail.body("plain") and "<html" in mail.body("html")
+    assert (herald.workdir / "var" / "herald.db").exists()
+
+
+def test_when_the_broker_cannot_confirm_ingress_answers_503_and_recovers(herald_on_sqlite_with_smtp, rabbit_admin, vhost, smtp_server):
+    client = HeraldClient(herald_on_sqlite_with_smtp)
+    rabbit_admin.refuse_connections(vhost)
+    try:
+        event = signed_in_event(user_id=f"u-{uuid.uuid4()}")
+        refused = client.post_event(event)
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["Retry-After"] == "5"
+        assert refused.headers["content-type"] == "application/problem+json"
+    finally:
+        rabbit_admin.accept_connections(vhost)
+
+    accepted = client.post_event(event)
+    assert accepted.status_code == 202, "nothing was recorded by the refused attempt"
+    client.wait_for_job(accepted.json()["job_id"], "completed", timeout=30)
+    smtp_server.wait_for_mail(timeout=5)
+
+
+def test_sigterm_stops_every_service_within_15_seconds_and_leaves_no_child(herald_on_sqlite_with_smtp):
+    herald = herald_on_sqlite_with_smtp
+    children = list(herald.children)
+    assert len(children) == 3
+
+    code, seconds = herald.stop()
+
+    assert code == 0, herald.logs()[-2000:]
+    assert seconds < 15
+    assert not [pid for pid in children if alive(pid)]
+    assert herald.logs().count('"msg": "service stopped"') == 3
+
+
+def run_herald(tmp_path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        cwd=tmp_path,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_an_unreachable_broker_is_one_clear_line_and_a_non_zero_exit(tmp_path):
+    result = run_herald(tmp_path, {"AMQP_URL": "amqp://guest:guest@127.0.0.1:1/%2F"}, "up")
+    assert result.returncode != 0
+    assert "herald: cannot reach RabbitMQ at amqp://127.0.0.1:1/" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unreachable_database_is_one_clear_line_and_a_non_zero_exit(tmp_path):
+    env = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    result = run_herald(tmp_path, env, "run", "notifier")
+    assert result.returncode != 0
+    assert "herald: cannot reach the database at postgresql+psycopg://127.0.0.1:1/none" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_refuses_unsafe_settings(tmp_path):
+    result = run_herald(tmp_path, {"HERALD_ENV": "production", "AMQP_URL": "amqp://guest:guest@rabbit.internal/%2F"}, "run", "notifier")
+    assert result.returncode == 2
+    for problem in ("ADMIN_TOKEN is empty", "guest account off localhost", "EMAIL_TRANSPORT=outbox"):
+        assert problem in result.stderr
