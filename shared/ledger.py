@@ -117,33 +117,36 @@ class JobLedger:
             return JobView.of(job) if job else None
 
     def start_attempt(self, job_id: str, *, job_type: str, max_attempts: int, correlation_id: str | None) -> None:
-        """Mark the job ``processing`` and count the attempt; a job nobody accepted is recorded now."""
-        for _ in range(2):
+        """Mark the job ``processing`` and count the attempt; a job nobody accepted is recorded now.
+
+        The row is read FOR UPDATE: a producer publishes before it commits (so a refused publish
+        records nothing), and the lock makes the worker wait for that commit instead of reading
+        the job's state from before it. A row still invisible because its insert has not
+        committed makes our insert fail on the primary key; the next round then sees it.
+        """
+        for _ in range(3):
             try:
                 with unit_of_work(self._session_factory) as session:
+                    job = session.get(Job, job_id, with_for_update=True)
                     now = self._clock.now()
-                    result = session.execute(
-                        update(Job)
-                        .where(Job.job_id == job_id, Job.status.in_(UNFINISHED))
-                        .values(status=JobStatus.PROCESSING, attempts=Job.attempts + 1, updated_at=now)
-                    )
-                    if result.rowcount or session.get(Job, job_id) is not None:
-                        return
-                    session.add(
-                        Job(
-                            job_id=job_id,
-                            type=job_type,
-                            status=JobStatus.PROCESSING,
-                            attempts=1,
-                            max_attempts=max_attempts,
-                            correlation_id=correlation_id,
-                            created_at=now,
-                            updated_at=now,
+                    if job is None:
+                        session.add(
+                            Job(
+                                job_id=job_id,
+                                type=job_type,
+                                status=JobStatus.PROCESSING,
+                                attempts=1,
+                                max_attempts=max_attempts,
+                                correlation_id=correlation_id,
+                                created_at=now,
+                                updated_at=now,
+                            )
                         )
-                    )
+                    elif job.status in UNFINISHED:
+                        job.status, job.attempts, job.updated_at = JobStatus.PROCESSING, job.attempts + 1, now
                 return
             except IntegrityError:
-                continue  # accepted concurrently: the update now finds the row
+                continue
 
     def retrying(self, job_id: str, error: str) -> None:
         self._transition(job_id, JobStatus.RETRYING, last_error=error, only_from=(JobStatus.PROCESSING,))

@@ -94,3 +94,39 @@ def test_rate_limit_holds_under_concurrent_acquirers(session_factory):
     for thread in threads:
         thread.join()
     assert len(allowed) == 10
+
+
+def _start_attempt_in_thread(ledger, job_id):
+    worker = threading.Thread(
+        target=ledger.start_attempt, args=(job_id,), kwargs={"job_type": "signin_alert", "max_attempts": 5, "correlation_id": None}
+    )
+    worker.start()
+    return worker
+
+
+def test_a_worker_waits_for_the_producers_commit_before_starting_the_job(session_factory):
+    """Producers publish before they commit; a fast worker must not read the job's old state."""
+    ledger = JobLedger(session_factory, FakeClock())
+    with unit_of_work(session_factory) as session:
+        ledger.accept(session, job_id="job-1", job_type="signin_alert", max_attempts=5, correlation_id=None, subject_id=None)
+        worker = _start_attempt_in_thread(ledger, "job-1")
+        worker.join(0.5)
+        assert worker.is_alive(), "the worker must wait for the uncommitted job"
+    worker.join(10)
+    job = ledger.get("job-1")
+    assert (job.status, job.attempts) == (JobStatus.PROCESSING, 1)
+
+
+def test_a_replayed_dead_job_starts_again_even_when_the_worker_is_fast(session_factory):
+    ledger = JobLedger(session_factory, FakeClock())
+    accept(ledger, session_factory)
+    ledger.start_attempt("job-1", job_type="signin_alert", max_attempts=5, correlation_id=None)
+    ledger.dead("job-1", "permanent_error", "400")
+    with unit_of_work(session_factory) as session:
+        ledger.requeue_for_replay(session, "job-1")
+        worker = _start_attempt_in_thread(ledger, "job-1")
+        worker.join(0.5)
+        assert worker.is_alive(), "the worker must wait for the replay to commit"
+    worker.join(10)
+    job = ledger.get("job-1")
+    assert (job.status, job.attempts, job.reason) == (JobStatus.PROCESSING, 1, None)
