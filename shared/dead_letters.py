@@ -93,7 +93,9 @@ class DeadLetterArchive:
 
     # -- archiving, called by the archiver consumer for each dead-lettered delivery --
 
-    def archive_delivery(self, delivery: Delivery) -> None:
+    def archive_delivery(self, delivery: Delivery, *, carries_dramatiq_messages: bool) -> None:
+        """Archive one dead-lettered delivery, then ack it. ``carries_dramatiq_messages``: its
+        work queue holds Dramatiq messages, so a body that does not decode is "undecodable"."""
         headers = _jsonable(delivery.headers)
         deaths = headers.get("x-death") or [{}]
         origin_queue = deaths[0].get("queue") or delivery.method.routing_key.removesuffix(".XQ")
@@ -112,7 +114,10 @@ class DeadLetterArchive:
             "attempts": 0,
         }
         with unit_of_work(self._session_factory) as session:
-            values.update(self._describe_dramatiq_message(session, delivery.body))
+            described = self._describe_dramatiq_message(session, delivery.body)
+            if carries_dramatiq_messages and not described and REASON_HEADER not in headers:
+                values["reason"] = "undecodable"
+            values.update(described)
             if insert_ignoring_conflicts(session, DeadLetter.__table__, values) and values.get("job_id"):
                 self._mark_job_dead(session, values)
         logger.warning(

@@ -5,6 +5,7 @@ stops at once with one clear line (``StartupError``) instead of failing later, p
 """
 
 import logging
+from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -87,7 +88,8 @@ def dead_letter_archiver(
 ) -> QueueConsumer:
     """A consumer that moves every dead letter of ``work_queues`` into the archive.
 
-    ``declare`` sets up the queues; by default they must exist already (Dramatiq declares its own).
+    ``declare`` sets up the queues of a consumer of foreign messages; without it the queues are
+    Dramatiq's, which Dramatiq has declared already.
     """
     dead_letter_queues = [dead_letter_queue(queue) for queue in work_queues]
 
@@ -99,6 +101,6 @@ def dead_letter_archiver(
         name=name,
         amqp_url=platform.settings.amqp_url,
         queues=dead_letter_queues,
-        handle=platform.dead_letters.archive_delivery,
+        handle=partial(platform.dead_letters.archive_delivery, carries_dramatiq_messages=declare is None),
         declare=declare or already_declared,
     )

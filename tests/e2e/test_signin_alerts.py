@@ -4,6 +4,8 @@ server: duplicates, the rate limit, retries on schedule, dead letters, replay, p
 import json
 import uuid
 
+import pika
+
 from shared.topology import SEND_SIGNIN_ALERT
 from tests.e2e.conftest import LIMIT_PER_HOUR
 from tests.support.events import publish_to_auth_events, signed_in_event
@@ -197,3 +199,21 @@ def test_every_service_reports_health_and_readiness(client, herald):
         assert client.http.get(f"{herald.url(port)}/healthz").json() == {"status": "ok"}
         ready = client.http.get(f"{herald.url(port)}/readyz")
         assert ready.status_code == 200 and ready.json()["checks"]["database"] == "up"
+
+
+def test_a_message_dramatiq_cannot_decode_is_archived_as_undecodable(client, herald):
+    connection = pika.BlockingConnection(pika.URLParameters(herald.env["AMQP_URL"]))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.basic_publish(
+            "", "notifier.critical", b"\x00 not a dramatiq message", pika.BasicProperties(correlation_id="garbage-1")
+        )
+    finally:
+        connection.close()
+
+    item = wait_until(
+        lambda: next((i for i in client.dead_letters()["items"] if i["correlation_id"] == "garbage-1"), None),
+        what="the undecodable message in the archive",
+    )
+    assert (item["reason"], item["queue"], item["job_id"]) == ("undecodable", "notifier.critical", None)
