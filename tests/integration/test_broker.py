@@ -1,0 +1,114 @@
+"""Herald's RabbitMQ plumbing on the real broker: confirms, reconnects, graceful shutdown."""
+
+import threading
+import uuid
+from datetime import datetime, timezone
+
+import pika
+import pytest
+
+from services.notifier.bootstrap import bootstrap as bootstrap_notifier
+from services.notifier.settings import NotifierSettings
+from shared.broker import build_broker
+from shared.db import build_engine, build_session_factory
+from shared.ledger import JobLedger, JobStatus
+from shared.migrate import upgrade_to_head
+from shared.publisher import DramatiqPublisher, PublishFailed
+from shared.schemas import SendSignInAlertV1
+from shared.topology import SEND_SIGNIN_ALERT
+from tests.fakes.clock import FakeClock
+from tests.fakes.email import RecordingEmailSender
+from tests.support.herald_process import free_port
+from tests.support.waiting import wait_until
+
+
+def ready_messages(amqp_url: str, queue: str) -> int:
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        return connection.channel().queue_declare(queue, passive=True).method.message_count
+    finally:
+        connection.close()
+
+
+def alert_payload(job_id: str) -> dict:
+    return SendSignInAlertV1(
+        job_id=job_id,
+        event_id=job_id,
+        occurred_at=datetime(2026, 11, 23, 8, 15, tzinfo=timezone.utc),
+        user={"id": "u-1", "email": "bat@example.mn", "name": "Бат", "locale": "mn"},
+        context={"provider": "github", "ip_address": "203.0.113.7", "user_agent": ""},
+    ).model_dump(mode="json")
+
+
+def test_a_publisher_whose_idle_connection_was_dropped_reconnects(amqp_url, rabbit_admin, vhost):
+    broker = build_broker(amqp_url)
+    publisher = DramatiqPublisher(broker)
+    try:
+        publisher.send(SEND_SIGNIN_ALERT, alert_payload("a"), message_id="a")
+        # What a missed heartbeat or a broker restart does to an idle publisher's connection.
+        rabbit_admin.close_connections(vhost)
+        publisher.send(SEND_SIGNIN_ALERT, alert_payload("b"), message_id="b")
+    finally:
+        broker.close()
+    assert ready_messages(amqp_url, SEND_SIGNIN_ALERT.queue_name) == 2
+
+
+def test_a_publish_the_broker_cannot_take_fails_loudly(amqp_url, rabbit_admin, vhost):
+    broker = build_broker(amqp_url)
+    publisher = DramatiqPublisher(broker)
+    try:
+        publisher.send(SEND_SIGNIN_ALERT, alert_payload("a"), message_id="a")
+        rabbit_admin.refuse_connections(vhost)
+        with pytest.raises(PublishFailed):
+            publisher.send(SEND_SIGNIN_ALERT, alert_payload("b"), message_id="b")
+    finally:
+        rabbit_admin.accept_connections(vhost)
+        broker.close()
+
+
+class BlockingEmailSender(RecordingEmailSender):
+    """Holds every send until released, so a test can stop the worker mid-job."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight = threading.Semaphore(0)
+        self.release = threading.Event()
+
+    def send(self, email):
+        self.in_flight.release()
+        self.release.wait(30)
+        return super().send(email)
+
+
+def test_stopping_notifier_finishes_jobs_in_hand_and_leaves_the_rest_queued(amqp_url, database_url):
+    engine = build_engine(database_url)
+    upgrade_to_head(engine)
+    sender = BlockingEmailSender()
+    settings = NotifierSettings(
+        amqp_url=amqp_url, database_url=database_url, notifier_port=free_port(), critical_worker_threads=2
+    )
+    service = bootstrap_notifier(settings, email_sender=sender, clock=FakeClock())
+    publisher = DramatiqPublisher(build_broker(amqp_url))
+    job_ids = [str(uuid.uuid4()) for _ in range(10)]
+    for job_id in job_ids:
+        publisher.send(SEND_SIGNIN_ALERT, alert_payload(job_id), message_id=job_id)
+
+    service.start()
+    for _ in range(2):  # both worker threads are now inside a send
+        assert sender.in_flight.acquire(timeout=15)
+    stopping = threading.Thread(target=service.stop)
+    stopping.start()
+    # Let the sends finish only once the critical pool's threads have been told to stop
+    # (Dramatiq's WorkerThread.running), as when SIGTERM arrives mid-send.
+    critical_pool = service.work[0]._worker
+    wait_until(lambda: all(not thread.running for thread in critical_pool.workers), what="workers told to stop")
+    sender.release.set()
+    stopping.join(20)
+
+    assert not stopping.is_alive()
+    assert len(sender.delivered) == 2, "the two jobs in hand finished"
+    ledger = JobLedger(build_session_factory(engine), FakeClock())
+    statuses = [ledger.get(job_id).status if ledger.get(job_id) else None for job_id in job_ids]
+    assert statuses.count(JobStatus.COMPLETED) == 2 and JobStatus.PROCESSING not in statuses
+    assert ready_messages(amqp_url, SEND_SIGNIN_ALERT.queue_name) == 8, "the rest went back to the queue"
+    engine.dispose()
