@@ -92,22 +92,25 @@ class JobLedger:
         correlation_id: str | None,
         subject_id: str | None,
     ) -> None:
-        """Record a new job as ``enqueued``; the caller's flush raises IntegrityError on a duplicate."""
-        now = self._clock.now()
-        session.add(
-            Job(
-                job_id=job_id,
-                type=job_type,
-                status=JobStatus.ENQUEUED,
-                attempts=0,
-                max_attempts=max_attempts,
-                correlation_id=correlation_id,
-                subject_id=subject_id,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        """Record a new job as ``enqueued``; the flush raises IntegrityError on a duplicate."""
+        session.add(self._new_job(job_id, job_type, max_attempts, correlation_id, subject_id, JobStatus.ENQUEUED))
         session.flush()
+
+    def _new_job(
+        self, job_id: str, job_type: str, max_attempts: int, correlation_id: str | None, subject_id: str | None, status: JobStatus
+    ) -> Job:
+        now = self._clock.now()
+        return Job(
+            job_id=job_id,
+            type=job_type,
+            status=status,
+            attempts=1 if status == JobStatus.PROCESSING else 0,
+            max_attempts=max_attempts,
+            correlation_id=correlation_id,
+            subject_id=subject_id,
+            created_at=now,
+            updated_at=now,
+        )
 
     # -- transitions driven by the worker --
 
@@ -128,22 +131,12 @@ class JobLedger:
             try:
                 with unit_of_work(self._session_factory) as session:
                     job = session.get(Job, job_id, with_for_update=True)
-                    now = self._clock.now()
                     if job is None:
                         session.add(
-                            Job(
-                                job_id=job_id,
-                                type=job_type,
-                                status=JobStatus.PROCESSING,
-                                attempts=1,
-                                max_attempts=max_attempts,
-                                correlation_id=correlation_id,
-                                created_at=now,
-                                updated_at=now,
-                            )
+                            self._new_job(job_id, job_type, max_attempts, correlation_id, None, JobStatus.PROCESSING)
                         )
                     elif job.status in UNFINISHED:
-                        job.status, job.attempts, job.updated_at = JobStatus.PROCESSING, job.attempts + 1, now
+                        job.status, job.attempts, job.updated_at = JobStatus.PROCESSING, job.attempts + 1, self._clock.now()
                 return
             except IntegrityError:
                 continue

@@ -48,11 +48,19 @@ class HttpServer:
         self._thread.join(5)
 
 
+class _SeveralWorkersPerBroker(logging.Filter):
+    """Dramatiq warns when a second Worker joins a broker; per-urgency pools do that on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "adding a middleware of the same type twice" not in record.getMessage()
+
+
 class WorkerPool:
     """A Dramatiq worker over some queues, with its own threads (its own capacity)."""
 
     def __init__(self, name: str, broker: dramatiq.Broker, queues: set[str], threads: int) -> None:
         self.name = name
+        logging.getLogger("dramatiq.broker.RabbitmqBroker").addFilter(_SEVERAL_WORKERS_FILTER)
         # worker_timeout: how often idle threads look at the delay queue; 100 ms keeps
         # retry delays within a tenth of a second of their schedule.
         self._worker = dramatiq.Worker(broker, queues=queues, worker_threads=threads, worker_timeout=100)
@@ -62,6 +70,9 @@ class WorkerPool:
 
     def stop(self) -> None:
         self._worker.stop(timeout=WORKER_STOP_TIMEOUT_MS)
+
+
+_SEVERAL_WORKERS_FILTER = _SeveralWorkersPerBroker()
 
 
 @dataclass

@@ -1,0 +1,468 @@
+"""How fast Herald takes sign-in events in, and how fast it turns them into alert emails.
+
+Run from the repository root (RabbitMQ with its management API, and PostgreSQL, must be up):
+
+    .venv/bin/python -m bench.signin_pipeline [--rate 500] [--duration 10] [--alerts 2000] [--noop 5000]
+
+Each run uses resources of its own, all removed at the end (Ctrl-C included): a fresh RabbitMQ
+vhost and PostgreSQL schema for Herald, another vhost for the baseline, Herald itself as
+``herald up`` in a child process (tests.support.herald_process.HeraldProcess) with
+EMAIL_TRANSPORT=sendgrid pointed at an in-process SendGridTestServer.
+
+What is measured, and how
+-------------------------
+1. Ingress latency at a fixed rate. An *open-loop* generator: request i is due at
+   t0 + i/rate whether or not earlier requests have been answered, and its latency runs from
+   that due time to the end of its response. A closed loop (send, wait, send) slows down with
+   the server and so hides the queueing a stall causes ("coordinated omission"); here every
+   request due during a stall carries it. The first --warmup seconds are sent at the same rate
+   and not counted. The generator (asyncio + one httpx.AsyncClient with a keep-alive pool) runs
+   in a spawned process of its own, so that the in-process SendGrid server, busy with the alerts
+   those very requests cause, cannot hold its GIL. It reports its own CPU time per request and
+   how late it got requests out, so that a slow client shows as such.
+2. End-to-end alerts per second. Once every alert of phase 1 has arrived, N more events are
+   posted as fast as the ingress takes them (a few connections, each waiting for its answer);
+   timed from the first post until the SendGrid server has received the N-th mail (its
+   condition-based wait, then the arrival time the server stamped on the last mail).
+3. Baseline: how fast plain Dramatiq drains a no-op actor on the same RabbitMQ (own vhost,
+   RabbitmqBroker with default settings, as many worker threads as notifier's critical pool).
+   M messages are enqueued first, then an in-process dramatiq.Worker starts; timed from its
+   start until broker.join(queue) and worker.join() have returned. join polls every 10 ms and
+   trusts one empty count (nothing else publishes to that queue) instead of its test default of
+   ten polls 100 ms apart, which would add a second to a drain of a second or two. It runs
+   first, before Herald starts, on a quiet machine.
+4. The ratio alerts/s ÷ no-op drain/s, and each goal as PASS or MISS. This is a measurement,
+   not a test: the exit status is 0 whatever the figures (non-zero only if the run broke).
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import multiprocessing
+import os
+import platform
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import dramatiq
+import httpx
+import sqlalchemy
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+from services.notifier.settings import NotifierSettings
+from tests.e2e.conftest import INGRESS_KEY, herald_env
+from tests.support.databases import PostgresSchema
+from tests.support.events import signed_in_event
+from tests.support.herald_process import HeraldProcess
+from tests.support.rabbitmq import RabbitAdmin
+from tests.support.sendgrid_server import SendGridTestServer
+
+GOAL_P99_MS = 10.0
+GOAL_RATE = 500
+GOAL_RATIO = 0.25
+
+#: Events cycle through this many users, so no single user's rate-limit row is the hot spot.
+USERS = 1000
+#: Far above anything a run sends: the rate limit is exercised but never says no.
+ALERT_LIMIT_PER_HOUR = 1_000_000_000
+#: A request still unanswered after this long counts as failed (status 0).
+REQUEST_TIMEOUT_S = 30.0
+NOOP_QUEUE = "bench.noop"
+
+
+# -- events and the HTTP clients that post them (these run in a child process) ---------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One POST: when it was due, when the client got to it, when it ended, and how."""
+
+    due: float  # time.monotonic(), system-wide on Linux, so comparable across processes
+    sent: float
+    done: float
+    status: int  # HTTP status; 0 for a transport error or timeout
+
+    @property
+    def latency_ms(self) -> float:
+        return (self.done - self.due) * 1000
+
+    @property
+    def accepted(self) -> bool:
+        return 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
+class ClientRun:
+    samples: list[Sample]
+    cpu_s: float  # the client process's own CPU time over the run
+    wall_s: float
+
+
+def event_bodies(count: int) -> list[bytes]:
+    """Distinct events (a fresh event_id each) spread over USERS users, serialised up front."""
+    bodies = []
+    for i in range(count):
+        user_id = f"bench-user-{i % USERS}"
+        bodies.append(json.dumps(signed_in_event(user_id=user_id, email=f"{user_id}@example.mn")).encode())
+    return bodies
+
+
+def ingress_client(connections: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    headers = {"X-API-Key": INGRESS_KEY, "Content-Type": "application/json"}
+    return httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT_S, headers=headers)
+
+
+async def post_one(client: httpx.AsyncClient, url: str, body: bytes, due: float) -> Sample:
+    sent = time.monotonic()
+    try:
+        status = (await client.post(url, content=body)).status_code
+    except httpx.HTTPError:
+        status = 0
+    return Sample(due, sent, time.monotonic(), status)
+
+
+async def post_open_loop(url: str, bodies: list[bytes], rate: float, connections: int) -> list[Sample]:
+    """Start request i at start + i/rate, never waiting for answers before starting the next."""
+    async with ingress_client(connections) as client:
+        start = time.monotonic() + 0.1
+        requests = []
+        for i, body in enumerate(bodies):
+            due = start + i / rate
+            if (delay := due - time.monotonic()) > 0:
+                await asyncio.sleep(delay)
+            requests.append(asyncio.create_task(post_one(client, url, body, due)))
+        return list(await asyncio.gather(*requests))
+
+
+async def post_closed_loop(url: str, bodies: list[bytes], concurrency: int) -> list[Sample]:
+    """``concurrency`` connections, each posting its next event as soon as the last is answered."""
+    remaining = iter(bodies)
+    samples: list[Sample] = []
+
+    async def poster(client: httpx.AsyncClient) -> None:
+        for body in remaining:  # one iterator shared by every poster: each body is sent once
+            samples.append(await post_one(client, url, body, due=time.monotonic()))
+
+    async with ingress_client(concurrency) as client:
+        await asyncio.gather(*(poster(client) for _ in range(concurrency)))
+    return samples
+
+
+def timed_client_run(post, *args) -> ClientRun:
+    cpu_started, wall_started = time.process_time(), time.monotonic()
+    samples = asyncio.run(post(*args))
+    return ClientRun(samples, time.process_time() - cpu_started, time.monotonic() - wall_started)
+
+
+def open_loop_run(url: str, count: int, rate: float, connections: int) -> ClientRun:
+    return timed_client_run(post_open_loop, url, event_bodies(count), rate, connections)
+
+
+def closed_loop_run(url: str, count: int, concurrency: int) -> ClientRun:
+    return timed_client_run(post_closed_loop, url, event_bodies(count), concurrency)
+
+
+def in_child_process(function, *args):
+    """``function(*args)`` in a freshly spawned process; Ctrl-C is left to this one to handle."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
+        return pool.apply(function, args)
+
+
+# -- figures ------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    return sorted_values[max(0, math.ceil(p / 100 * len(sorted_values)) - 1)]
+
+
+@dataclass(frozen=True)
+class IngressLatency:
+    offered_rate: float
+    achieved_rate: float
+    requests: int
+    non_2xx: int
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    client_cpu_ms_per_request: float
+    client_cpu_share: float  # of one core
+    client_lateness_p99_ms: float  # how late the generator itself got requests out
+
+    @classmethod
+    def of(cls, run: ClientRun, counted: list[Sample], offered_rate: float) -> "IngressLatency":
+        latencies = sorted(s.latency_ms for s in counted)
+        lateness = sorted((s.sent - s.due) * 1000 for s in counted)
+        window = max(s.done for s in counted) - min(s.due for s in counted)
+        return cls(
+            offered_rate=offered_rate,
+            achieved_rate=len(counted) / window,
+            requests=len(counted),
+            non_2xx=sum(not s.accepted for s in counted),
+            p50_ms=percentile(latencies, 50),
+            p90_ms=percentile(latencies, 90),
+            p99_ms=percentile(latencies, 99),
+            max_ms=latencies[-1],
+            client_cpu_ms_per_request=run.cpu_s * 1000 / len(run.samples),
+            client_cpu_share=run.cpu_s / run.wall_s,
+            client_lateness_p99_ms=percentile(lateness, 99),
+        )
+
+
+@dataclass(frozen=True)
+class AlertThroughput:
+    alerts: int
+    seconds: float  # first post to the last alert received
+    posting_seconds: float  # first post to the last answer
+    refused: int
+
+    @property
+    def alerts_per_s(self) -> float:
+        return self.alerts / self.seconds
+
+    @property
+    def accepted_per_s(self) -> float:
+        return self.alerts / self.posting_seconds
+
+
+@dataclass(frozen=True)
+class NoopDrain:
+    messages: int
+    threads: int
+    seconds: float
+
+    @property
+    def messages_per_s(self) -> float:
+        return self.messages / self.seconds
+
+
+# -- the measurements -----------------------------------------------------------------------
+
+
+def measure_ingress_latency(
+    herald: HeraldProcess, rate: float, duration: float, warmup: float, connections: int
+) -> tuple[IngressLatency, int]:
+    """Phase 1; also returns how many events (warm-up included) were accepted."""
+    warmup_count = round(rate * warmup)
+    run = in_child_process(
+        open_loop_run, f"{herald.auth_events}/v1/events", warmup_count + round(rate * duration), rate, connections
+    )
+    accepted = sum(s.accepted for s in run.samples)
+    return IngressLatency.of(run, run.samples[warmup_count:], rate), accepted
+
+
+def wait_for_alerts_to_settle(sendgrid: SendGridTestServer, expected: int, quiet_s: float = 1.0) -> float:
+    """Wait for ``expected`` mails, then for the mailbox to stop growing; returns seconds waited."""
+    started = time.monotonic()
+    sendgrid.wait_for_mail(count=expected, timeout=120 + expected / 5)
+    seen = -1
+    while seen != len(sendgrid.mails):
+        seen = len(sendgrid.mails)
+        time.sleep(quiet_s)
+    return time.monotonic() - started - quiet_s
+
+
+def measure_alert_throughput(
+    herald: HeraldProcess, sendgrid: SendGridTestServer, alerts: int, concurrency: int
+) -> AlertThroughput:
+    """Phase 2: post ``alerts`` events as fast as they are taken; time until every alert is mailed."""
+    sendgrid.reset()
+    run = in_child_process(closed_loop_run, f"{herald.auth_events}/v1/events", alerts, concurrency)
+    accepted = [s for s in run.samples if s.accepted]
+    mails = sendgrid.wait_for_mail(count=len(accepted), timeout=120 + len(accepted) / 5)
+    distinct_jobs = {mail.custom_args.get("herald_job_id") for mail in mails}
+    if len(distinct_jobs) != len(mails):
+        print(f"   note: {len(mails) - len(distinct_jobs)} duplicate mails among {len(mails)}")
+    first_post = min(s.sent for s in run.samples)
+    return AlertThroughput(
+        alerts=len(accepted),
+        seconds=max(mail.received_monotonic for mail in mails) - first_post,
+        posting_seconds=max(s.done for s in run.samples) - first_post,
+        refused=len(run.samples) - len(accepted),
+    )
+
+
+def noop() -> None:
+    """The baseline's actor: all the cost is Dramatiq's and RabbitMQ's."""
+
+
+def measure_noop_drain(amqp_url: str, messages: int, threads: int) -> NoopDrain:
+    """Phase 3: enqueue ``messages`` first, then time a fresh worker draining them."""
+    broker = RabbitmqBroker(url=amqp_url)
+    try:
+        actor = dramatiq.actor(noop, broker=broker, actor_name="bench_noop", queue_name=NOOP_QUEUE)
+        for _ in range(messages):
+            actor.send()
+        worker = dramatiq.Worker(broker, queues={NOOP_QUEUE}, worker_threads=threads)
+        started = time.monotonic()
+        worker.start()
+        try:
+            broker.join(NOOP_QUEUE, min_successes=1, idle_time=10)
+            worker.join()
+            seconds = time.monotonic() - started
+        finally:
+            worker.stop()
+    finally:
+        broker.close()
+    return NoopDrain(messages, threads, seconds)
+
+
+# -- setting up and tearing down ------------------------------------------------------------
+
+
+def critical_worker_threads() -> int:
+    return NotifierSettings.model_fields["critical_worker_threads"].default
+
+
+def machine_context(database_url: str, admin: RabbitAdmin) -> str:
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            database = f"PostgreSQL {connection.exec_driver_sql('SHOW server_version').scalar()}"
+    finally:
+        engine.dispose()
+    rabbitmq = admin.http.get("/api/overview").json().get("rabbitmq_version", "?")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"machine: {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), "
+        f"{platform.python_implementation()} {platform.python_version()}, database {database}, "
+        f"RabbitMQ {rabbitmq}, load average {load}"
+    )
+
+
+def start_herald(workdir: Path, amqp_url: str, database_url: str, sendgrid: SendGridTestServer) -> HeraldProcess:
+    env = herald_env(
+        amqp_url,
+        database_url,
+        EMAIL_TRANSPORT="sendgrid",
+        SENDGRID_API_HOST=sendgrid.url,
+        SENDGRID_API_KEY=sendgrid.api_key,
+        SIGNIN_ALERT_LIMIT_PER_HOUR=str(ALERT_LIMIT_PER_HOUR),
+        LOG_LEVEL="WARNING",  # keeps log formatting off the hot path
+    )
+    return HeraldProcess(workdir, env)
+
+
+def stop_herald(herald: HeraldProcess) -> None:
+    if herald.process is None:
+        return
+    code, seconds = herald.stop()
+    if code != 0:
+        print(f"herald up exited with {code} after {seconds:.1f} s; its log ends:\n{herald.logs()[-3000:]}")
+
+
+# -- reporting ------------------------------------------------------------------------------
+
+
+def verdict(met: bool) -> str:
+    return "PASS" if met else "MISS"
+
+
+def report_ingress(latency: IngressLatency, duration: float, warmup: float, connections: int) -> None:
+    print(
+        f"\n1. Ingress latency: open loop, POST /v1/events at {latency.offered_rate:g} req/s for {duration:g} s "
+        f"(after {warmup:g} s warm-up), up to {connections} keep-alive connections"
+    )
+    print(f"   achieved rate      {latency.achieved_rate:.1f} req/s ({latency.requests} requests, "
+          f"{latency.non_2xx} non-2xx)")
+    print(f"   latency            p50 {latency.p50_ms:.1f} ms, p90 {latency.p90_ms:.1f} ms, "
+          f"p99 {latency.p99_ms:.1f} ms, max {latency.max_ms:.1f} ms (from each request's due time)")
+    print(f"   client cost        {latency.client_cpu_ms_per_request:.2f} ms CPU per request "
+          f"({latency.client_cpu_share:.0%} of one core); p99 send lateness {latency.client_lateness_p99_ms:.1f} ms")
+
+
+def report_alerts(throughput: AlertThroughput, settle_s: float, concurrency: int) -> None:
+    print(f"\n   (phase 1's alerts were all mailed {settle_s:.1f} s after its last request was answered)")
+    print(f"\n2. End-to-end sign-in alerts: {throughput.alerts} events posted over {concurrency} connections "
+          f"as fast as accepted ({throughput.refused} refused)")
+    print(f"   ingress accepted   {throughput.accepted_per_s:.1f} events/s ({throughput.posting_seconds:.2f} s)")
+    print(f"   alerts delivered   {throughput.alerts_per_s:.1f} alerts/s "
+          f"({throughput.alerts} mails in {throughput.seconds:.2f} s from the first post)")
+
+
+def report_baseline_and_goals(drain: NoopDrain, latency: IngressLatency, throughput: AlertThroughput) -> None:
+    print(f"\n3. Baseline: Dramatiq no-op actor, {drain.messages} messages, {drain.threads} worker threads "
+          f"(run before Herald started)")
+    print(f"   drained            {drain.messages_per_s:.1f} messages/s ({drain.seconds:.2f} s)")
+    ratio = throughput.alerts_per_s / drain.messages_per_s
+    print(f"\n4. Ratio alerts/s ÷ no-op drain/s = {throughput.alerts_per_s:.1f} ÷ {drain.messages_per_s:.1f} "
+          f"= {ratio:.3f}")
+    at_goal_rate = latency.offered_rate >= GOAL_RATE
+    print(f"   goal: ingress p99 ≤ {GOAL_P99_MS:g} ms at {GOAL_RATE} req/s  "
+          f"{verdict(at_goal_rate and latency.p99_ms <= GOAL_P99_MS)} (p99 {latency.p99_ms:.1f} ms at "
+          f"{latency.offered_rate:g} req/s offered)")
+    print(f"   goal: ratio ≥ {GOAL_RATIO:g}                     {verdict(ratio >= GOAL_RATIO)} ({ratio:.3f})")
+
+
+# -- the run --------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace, admin: RabbitAdmin, cleanup: contextlib.ExitStack) -> None:
+    noop_vhost = admin.create_vhost()
+    cleanup.callback(admin.delete_vhost, noop_vhost)
+    schema = PostgresSchema()
+    cleanup.callback(schema.drop)
+    print("Herald sign-in pipeline benchmark")
+    print(machine_context(schema.url, admin))
+
+    threads = critical_worker_threads()
+    print(f"\nbaseline: draining {args.noop} no-op messages with {threads} threads ...", flush=True)
+    drain = measure_noop_drain(admin.amqp_url(noop_vhost), args.noop, threads)
+
+    sendgrid = cleanup.enter_context(SendGridTestServer())
+    workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="herald-bench-")))
+    herald_vhost = admin.create_vhost()
+    cleanup.callback(admin.delete_vhost, herald_vhost)
+    herald = start_herald(workdir, admin.amqp_url(herald_vhost), schema.url, sendgrid)
+    cleanup.callback(stop_herald, herald)
+    print("starting herald up ...", flush=True)
+    herald.start(timeout=60)
+
+    try:
+        latency, accepted = measure_ingress_latency(herald, args.rate, args.duration, args.warmup, args.connections)
+        report_ingress(latency, args.duration, args.warmup, args.connections)
+        settle_s = wait_for_alerts_to_settle(sendgrid, accepted)
+        throughput = measure_alert_throughput(herald, sendgrid, args.alerts, args.post_concurrency)
+        report_alerts(throughput, settle_s, args.post_concurrency)
+    except Exception:
+        print(f"herald's log ends:\n{herald.logs()[-3000:]}", file=sys.stderr)
+        raise
+    report_baseline_and_goals(drain, latency, throughput)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.signin_pipeline", description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=GOAL_RATE, help="ingress requests per second (phase 1)")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of measured load (phase 1)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of uncounted load first (phase 1)")
+    parser.add_argument("--connections", type=int, default=64, help="client keep-alive connections (phase 1)")
+    parser.add_argument("--alerts", type=int, default=2000, help="events to post end to end (phase 2)")
+    parser.add_argument("--post-concurrency", type=int, default=4, help="connections posting (phase 2)")
+    parser.add_argument("--noop", type=int, default=5000, help="no-op messages to drain (phase 3)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    began = time.monotonic()
+    with contextlib.ExitStack() as cleanup:
+        try:
+            run(args, RabbitAdmin(), cleanup)
+        except KeyboardInterrupt:
+            print("\ninterrupted: cleaning up", file=sys.stderr)
+        print("\ncleaning up (herald, vhosts, schema) ...", flush=True)
+    print(f"run took {time.monotonic() - began:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,1 +1,0 @@
-"""Dramatiq middleware, one cross-cutting concern per module."""
