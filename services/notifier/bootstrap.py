@@ -11,7 +11,7 @@ from services.notifier.handlers import NotifierDeps, SignInAlertPolicy
 from services.notifier.settings import NotifierSettings
 from shared.clock import Clock
 from shared.health import broker_check, consumer_check, database_check
-from shared.platform import build_platform, dead_letter_archiver
+from shared.platform import StartupError, build_platform, dead_letter_archiver
 from shared.publisher import publish_raw
 from shared.rate_limit import SlidingWindowLimit
 from shared.runtime import HttpServer, Service, WorkerPool
@@ -33,7 +33,11 @@ def bootstrap(
     settings = settings or NotifierSettings()
     platform = build_platform(settings, runs_workers=True, clock=clock)
     http_client = httpx.Client(timeout=HTTP_TIMEOUT, limits=httpx.Limits(max_keepalive_connections=20))
-    email_sender = email_sender or build_email_sender(settings, http_client)
+    if email_sender is None:
+        try:
+            email_sender = build_email_sender(settings, http_client)
+        except ValueError as error:  # a transport setting that cannot work
+            raise StartupError(f"email transport: {error}") from error
 
     deps = NotifierDeps(
         session_factory=platform.session_factory,
