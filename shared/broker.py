@@ -3,6 +3,7 @@
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dramatiq
+from prometheus_client import CollectorRegistry
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.middleware import (
     AgeLimit,
@@ -17,6 +18,7 @@ from dramatiq.middleware import (
 from shared.ledger import JobLedger
 from shared.middleware.correlation import CorrelationIds
 from shared.middleware.job_ledger import JobLedgerMiddleware
+from shared.middleware.metrics import JobMetrics
 
 # Connection defaults that fail fast instead of hanging a request or a start-up; a URL that
 # names its own values keeps them.
@@ -40,10 +42,13 @@ def with_connection_defaults(amqp_url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode({**AMQP_URL_DEFAULTS, **query})))
 
 
-def build_broker(amqp_url: str, *, ledger: JobLedger | None = None) -> RabbitmqBroker:
+def build_broker(
+    amqp_url: str, *, ledger: JobLedger | None = None, metrics_registry: CollectorRegistry | None = None
+) -> RabbitmqBroker:
     """A broker with publisher confirms (an enqueue returns only once RabbitMQ has the message).
 
-    Pass ``ledger`` in a process that runs workers: the ledger middleware records each attempt.
+    In a process that runs workers, pass ``ledger`` (the ledger middleware records each attempt)
+    and ``metrics_registry`` (each attempt is counted and timed).
     The broker becomes Dramatiq's global broker, since Dramatiq's own helpers look it up there.
     """
     middleware: list[dramatiq.Middleware] = [
@@ -55,6 +60,8 @@ def build_broker(amqp_url: str, *, ledger: JobLedger | None = None) -> RabbitmqB
         CurrentMessage(),
         CorrelationIds(),
     ]
+    if metrics_registry is not None:
+        middleware.append(JobMetrics(metrics_registry))
     if ledger is not None:
         middleware.append(JobLedgerMiddleware(ledger))
     # Retries last: its "after" hook runs first, so the ledger sees its verdict.

@@ -156,9 +156,13 @@ class DeadLetterArchive:
 
     # -- what operators do --
 
-    def list_page(self, *, limit: int = 100, offset: int = 0) -> tuple[int, list[DeadLetterView]]:
+    def count(self) -> int:
         with self._session_factory() as session:
-            count = session.scalar(select(func.count()).select_from(DeadLetter))
+            return session.scalar(select(func.count()).select_from(DeadLetter))
+
+    def list_page(self, *, limit: int = 100, offset: int = 0) -> tuple[int, list[DeadLetterView]]:
+        count = self.count()
+        with self._session_factory() as session:
             rows = session.scalars(
                 select(DeadLetter).order_by(DeadLetter.dead_at.desc(), DeadLetter.id.desc()).limit(limit).offset(offset)
             )

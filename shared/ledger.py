@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Integer, String, Text, select, update
+from sqlalchemy import Integer, String, Text, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -169,8 +169,6 @@ class JobLedger:
         )
 
     def count_by_status(self) -> dict[str, int]:
-        from sqlalchemy import func
-
         with self._session_factory() as session:
             rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
             return {status: count for status, count in rows}

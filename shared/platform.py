@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from pika.adapters.blocking_connection import BlockingChannel
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +24,7 @@ from shared.db import build_engine, build_session_factory, ping
 from shared.dead_letters import DeadLetterArchive
 from shared.health import broker_check
 from shared.ledger import JobLedger
+from shared.metrics import LedgerCollector
 from shared.migrate import pending_migrations
 from shared.settings import PlatformSettings
 from shared.topology import dead_letter_queue
@@ -43,6 +45,8 @@ class Platform:
     ledger: JobLedger
     dead_letters: DeadLetterArchive
     broker: RabbitmqBroker
+    #: What the service exposes at /metrics: the ledger's gauges, plus worker metrics if it runs workers.
+    metrics_registry: CollectorRegistry
 
     def close(self) -> None:
         self.broker.close()
@@ -79,8 +83,15 @@ def build_platform(settings: PlatformSettings, *, runs_workers: bool, clock: Clo
 
     session_factory = build_session_factory(engine)
     ledger = JobLedger(session_factory, clock)
-    broker = build_broker(settings.amqp_url, ledger=ledger if runs_workers else None)
-    return Platform(settings, clock, engine, session_factory, ledger, DeadLetterArchive(session_factory, ledger, clock), broker)
+    dead_letters = DeadLetterArchive(session_factory, ledger, clock)
+    metrics_registry = CollectorRegistry()
+    metrics_registry.register(LedgerCollector(ledger, dead_letters))
+    broker = build_broker(
+        settings.amqp_url,
+        ledger=ledger if runs_workers else None,
+        metrics_registry=metrics_registry if runs_workers else None,
+    )
+    return Platform(settings, clock, engine, session_factory, ledger, dead_letters, broker, metrics_registry)
 
 
 def dead_letter_archiver(

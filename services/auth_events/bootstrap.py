@@ -4,6 +4,7 @@ from services.auth_events.adapters.signin_history import SignInHistory
 from services.auth_events.api import AuthEventsApiDeps, build_app
 from services.auth_events.consumer import handle_delivery
 from services.auth_events.handlers import AuthEventsDeps
+from services.auth_events.metrics import IngressMetrics
 from services.auth_events.settings import AuthEventsSettings
 from shared.amqp_consumer import QueueConsumer
 from shared.clock import Clock
@@ -29,11 +30,12 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
         history=SignInHistory(platform.clock),
         publisher=DramatiqPublisher(platform.broker),
     )
+    metrics = IngressMetrics(platform.metrics_registry)
     ingress = QueueConsumer(
         name="auth-events-ingress",
         amqp_url=settings.amqp_url,
         queues=[AUTH_EVENTS_INGRESS_QUEUE],
-        handle=lambda delivery: handle_delivery(delivery, deps),
+        handle=lambda delivery: handle_delivery(delivery, deps, metrics),
         declare=declare_auth_events_ingress,
     )
     archiver = dead_letter_archiver(
@@ -49,6 +51,8 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
                 "broker": broker_check(settings.amqp_url),
                 "ingress_consumer": consumer_check(ingress),
             },
+            metrics=metrics,
+            metrics_registry=platform.metrics_registry,
         )
     )
     return Service(

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from services.auth_events.handlers import AuthEventsDeps, accept_signed_in
+from services.auth_events.metrics import IngressMetrics
 from shared.amqp_consumer import Delivery
 from shared.correlation import correlation_scope
 from shared.dead_letters import ERROR_HEADER, REASON_HEADER
@@ -31,7 +32,7 @@ def dead_letter_with_reason(delivery: Delivery, reason: str, error: str) -> None
     logger.warning("event dead-lettered", extra={"reason": reason, "error": error})
 
 
-def handle_delivery(delivery: Delivery, deps: AuthEventsDeps) -> None:
+def handle_delivery(delivery: Delivery, deps: AuthEventsDeps, metrics: IngressMetrics) -> None:
     with correlation_scope(delivery.properties.correlation_id):
         try:
             event = UserSignedInV1.model_validate_json(delivery.body)
@@ -41,9 +42,12 @@ def handle_delivery(delivery: Delivery, deps: AuthEventsDeps) -> None:
                 [{"loc": list(map(str, e["loc"])), "msg": e["msg"]} for e in error.errors()], ensure_ascii=False
             )
             dead_letter_with_reason(delivery, reason, details)
+            metrics.count("amqp", "invalid")
             return
         try:
-            accept_signed_in(event, received_via="amqp", deps=deps)
+            acceptance = accept_signed_in(event, received_via="amqp", deps=deps)
         except OperationalError as error:
+            metrics.count("amqp", "unavailable")
             raise TransientError(f"database unavailable: {type(error.orig).__name__}") from error
         delivery.ack()
+        metrics.count("amqp", "duplicate" if acceptance.duplicate else "accepted")

@@ -4,10 +4,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Depends, FastAPI, HTTPException, Query
+from prometheus_client import CollectorRegistry
 
 from shared.dead_letters import DeadLetterArchive
 from shared.http import install_health_routes, install_problem_handlers, require_admin
 from shared.ledger import JobLedger
+from shared.metrics import install_metrics_route
 
 
 @dataclass
@@ -17,12 +19,14 @@ class NotifierApiDeps:
     replay_publish: Callable[[str, bytes], None]
     admin_token: str
     readiness_checks: dict[str, Callable[[], None]]
+    metrics_registry: CollectorRegistry
 
 
 def build_app(deps: NotifierApiDeps) -> FastAPI:
     app = FastAPI(title="Herald notifier", version="1")
     install_problem_handlers(app)
     install_health_routes(app, deps.readiness_checks)
+    install_metrics_route(app, deps.metrics_registry)
     admin = [Depends(require_admin(deps.admin_token))]
 
     @app.get("/v1/jobs/{job_id}")

@@ -69,6 +69,7 @@ def bootstrap(
                 "broker": broker_check(settings.amqp_url),
                 "dead_letter_archiver": consumer_check(archiver),
             },
+            metrics_registry=platform.metrics_registry,
         )
     )
     return Service(

@@ -5,6 +5,7 @@ import json
 import uuid
 
 import pika
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared.topology import SEND_SIGNIN_ALERT
 from tests.e2e.conftest import LIMIT_PER_HOUR
@@ -217,3 +218,24 @@ def test_a_message_dramatiq_cannot_decode_is_archived_as_undecodable(client, her
         what="the undecodable message in the archive",
     )
     assert (item["reason"], item["queue"], item["job_id"]) == ("undecodable", "notifier.critical", None)
+
+
+def metric_value(exposition: str, name: str, **labels) -> float:
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    raise AssertionError(f"{name}{labels} not in /metrics")
+
+
+def test_metrics_count_events_attempts_and_ledger_states(client, herald):
+    job_id = client.post_event(signed_in_event(user_id=f"u-{uuid.uuid4()}")).json()["job_id"]
+    client.wait_for_job(job_id, "completed")
+
+    ingress = client.http.get(f"{herald.auth_events}/metrics").text
+    assert metric_value(ingress, "herald_events_received_total", via="http", outcome="accepted") >= 1
+    notifier = client.http.get(f"{herald.notifier}/metrics").text
+    assert metric_value(notifier, "herald_job_attempts_total", actor="send_signin_alert", outcome="completed") >= 1
+    assert metric_value(notifier, "herald_job_duration_seconds_count", actor="send_signin_alert") >= 1
+    assert metric_value(notifier, "herald_jobs", status="completed") >= 1
+    assert metric_value(notifier, "herald_dead_letters") == client.dead_letters()["count"]
