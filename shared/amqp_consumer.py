@@ -52,7 +52,8 @@ class Delivery:
             correlation_id=self.properties.correlation_id,
             headers={**self.headers, **headers},
         )
-        self.channel.basic_publish(exchange="", routing_key=queue_name, body=body, properties=properties)
+        # mandatory: a queue that is missing must be an error, not a confirmed drop.
+        self.channel.basic_publish(exchange="", routing_key=queue_name, body=body, properties=properties, mandatory=True)
 
 
 class QueueConsumer:

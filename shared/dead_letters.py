@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -200,4 +201,7 @@ def fresh_body(body: bytes) -> bytes:
     except DecodeError:
         return body
     options = {k: v for k, v in message.options.items() if k not in RETRY_STATE_OPTIONS}
-    return dataclasses.replace(message, queue_name=q_name(message.queue_name), options=options).encode()
+    # A new timestamp too: AgeLimit would otherwise expire a replay of an old dead letter at once.
+    return dataclasses.replace(
+        message, queue_name=q_name(message.queue_name), options=options, message_timestamp=int(time.time() * 1000)
+    ).encode()
