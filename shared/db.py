@@ -91,8 +91,10 @@ def insert_ignoring_conflicts(session: Session, table, values: dict) -> bool:
     """INSERT that does nothing when a unique key already holds the row; True when it inserted."""
     dialect = session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    # RETURNING, not rowcount: drivers disagree on rowcount for a skipped conflict.
+    first_key_column = next(iter(table.primary_key.columns))
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(first_key_column)
+    return session.execute(statement).first() is not None
 
 
 def ping(engine: Engine) -> None:

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Integer, String, Text, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, String, Text, case, func, literal, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from shared.clock import Clock
-from shared.db import Base, UtcDateTime, unit_of_work
+from shared.db import Base, UtcDateTime, insert_ignoring_conflicts, unit_of_work
 
 
 class JobStatus(StrEnum):
@@ -91,26 +90,31 @@ class JobLedger:
         max_attempts: int,
         correlation_id: str | None,
         subject_id: str | None,
-    ) -> None:
-        """Record a new job as ``enqueued``; the flush raises IntegrityError on a duplicate."""
-        session.add(self._new_job(job_id, job_type, max_attempts, correlation_id, subject_id, JobStatus.ENQUEUED))
-        session.flush()
+    ) -> bool:
+        """Record a new job as ``enqueued``; False, recording nothing, when the job exists already.
+
+        One INSERT that ignores a conflict: a concurrent accept of the same job waits for the
+        first to commit (or roll back) and then knows which it is.
+        """
+        return insert_ignoring_conflicts(
+            session, Job.__table__, self._new_job(job_id, job_type, max_attempts, correlation_id, subject_id, JobStatus.ENQUEUED)
+        )
 
     def _new_job(
         self, job_id: str, job_type: str, max_attempts: int, correlation_id: str | None, subject_id: str | None, status: JobStatus
-    ) -> Job:
+    ) -> dict:
         now = self._clock.now()
-        return Job(
-            job_id=job_id,
-            type=job_type,
-            status=status,
-            attempts=1 if status == JobStatus.PROCESSING else 0,
-            max_attempts=max_attempts,
-            correlation_id=correlation_id,
-            subject_id=subject_id,
-            created_at=now,
-            updated_at=now,
-        )
+        return {
+            "job_id": job_id,
+            "type": job_type,
+            "status": status,
+            "attempts": 1 if status == JobStatus.PROCESSING else 0,
+            "max_attempts": max_attempts,
+            "correlation_id": correlation_id,
+            "subject_id": subject_id,
+            "created_at": now,
+            "updated_at": now,
+        }
 
     # -- transitions driven by the worker --
 
@@ -122,24 +126,29 @@ class JobLedger:
     def start_attempt(self, job_id: str, *, job_type: str, max_attempts: int, correlation_id: str | None) -> None:
         """Mark the job ``processing`` and count the attempt; a job nobody accepted is recorded now.
 
-        The row is read FOR UPDATE: a producer publishes before it commits (so a refused publish
-        records nothing), and the lock makes the worker wait for that commit instead of reading
-        the job's state from before it. A row still invisible because its insert has not
-        committed makes our insert fail on the primary key; the next round then sees it.
+        The UPDATE matches the job by id alone, whatever its status, so that it waits for a
+        producer's uncommitted change to the row (a replay) and then decides on the committed
+        state: producers publish before they commit. A job whose insert has not committed yet is
+        invisible; our own insert then waits for it, finds it there, and the next round updates it.
         """
+        unfinished = Job.status.in_(UNFINISHED)
         for _ in range(3):
-            try:
-                with unit_of_work(self._session_factory) as session:
-                    job = session.get(Job, job_id, with_for_update=True)
-                    if job is None:
-                        session.add(
-                            self._new_job(job_id, job_type, max_attempts, correlation_id, None, JobStatus.PROCESSING)
-                        )
-                    elif job.status in UNFINISHED:
-                        job.status, job.attempts, job.updated_at = JobStatus.PROCESSING, job.attempts + 1, self._clock.now()
-                return
-            except IntegrityError:
-                continue
+            with unit_of_work(self._session_factory) as session:
+                updated = session.execute(
+                    update(Job)
+                    .where(Job.job_id == job_id)
+                    .values(
+                        status=case((unfinished, JobStatus.PROCESSING.value), else_=Job.status),
+                        attempts=case((unfinished, Job.attempts + 1), else_=Job.attempts),
+                        updated_at=case((unfinished, literal(self._clock.now(), UtcDateTime())), else_=Job.updated_at),
+                    )
+                ).rowcount
+                if updated or insert_ignoring_conflicts(
+                    session,
+                    Job.__table__,
+                    self._new_job(job_id, job_type, max_attempts, correlation_id, None, JobStatus.PROCESSING),
+                ):
+                    return
 
     def retrying(self, job_id: str, error: str) -> None:
         self._transition(job_id, JobStatus.RETRYING, last_error=error, only_from=(JobStatus.PROCESSING,))

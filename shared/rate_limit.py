@@ -1,23 +1,18 @@
 """A sliding-window rate limit kept in the database, safe across processes.
 
 Each allowed unit of work leaves a hit (keyed by a token, e.g. the job id, so a redelivered job
-is not counted twice). Counting and inserting happen under a per-key lock: a row lock on
-PostgreSQL, the database write lock on SQLite (``BEGIN IMMEDIATE``, see ``shared.db``).
+is not counted twice). Counting and inserting happen under a per-key lock: a transaction-scoped
+advisory lock on PostgreSQL, the database write lock on SQLite (``BEGIN IMMEDIATE``, see
+``shared.db``).
 """
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Index, String, delete, func, select
+from sqlalchemy import Index, String, case, delete, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.clock import Clock
-from shared.db import Base, UtcDateTime, insert_ignoring_conflicts
-
-
-class RateLimitLock(Base):
-    __tablename__ = "rate_limit_locks"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+from shared.db import Base, UtcDateTime
 
 
 class RateLimitHit(Base):
@@ -35,19 +30,27 @@ class SlidingWindowLimit:
 
     def acquire(self, session: Session, *, key: str, token: str, limit: int, window: timedelta) -> bool:
         """Take one of ``limit`` slots per ``window`` for ``key``; True when allowed (or already held)."""
-        insert_ignoring_conflicts(session, RateLimitLock.__table__, {"key": key})
-        session.execute(select(RateLimitLock.key).where(RateLimitLock.key == key).with_for_update())
-        if session.get(RateLimitHit, token) is not None:
-            return True
+        self._lock(session, key)
         now = self._clock.now()
-        used = session.scalar(
-            select(func.count()).select_from(RateLimitHit).where(RateLimitHit.key == key, RateLimitHit.at > now - window)
-        )
+        in_window = RateLimitHit.at > now - window
+        used, already_held = session.execute(
+            select(
+                func.count(case((in_window, 1))),
+                func.coalesce(func.max(case((RateLimitHit.token == token, 1), else_=0)), 0),
+            ).where(RateLimitHit.key == key)
+        ).one()
+        if already_held:
+            return True
         if used >= limit:
             return False
-        session.add(RateLimitHit(token=token, key=key, at=now))
-        session.flush()
+        session.execute(insert(RateLimitHit).values(token=token, key=key, at=now))
         return True
+
+    @staticmethod
+    def _lock(session: Session, key: str) -> None:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+        # SQLite: the transaction began with BEGIN IMMEDIATE and already holds the write lock.
 
     def forget_before(self, session: Session, cutoff: datetime) -> int:
         """Drop hits too old to count in any window (maintenance)."""

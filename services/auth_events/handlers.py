@@ -3,7 +3,6 @@
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.auth_events.adapters.signin_history import SignInHistory
@@ -36,34 +35,30 @@ def accept_signed_in(event: UserSignedInV1, *, received_via: str, deps: AuthEven
     """Record the event and its alert job, and enqueue the alert; idempotent on ``event_id``.
 
     The publish happens inside the transaction and before the commit: if RabbitMQ does not
-    confirm, nothing is recorded and the caller can try again; if two paths race with the same
-    event, the second insert fails on the job's primary key and is answered as a duplicate.
+    confirm, nothing is recorded and the caller can try again. If two paths race with the same
+    event, the second insert of the job waits for the first transaction and then finds the job.
     """
     route = SEND_SIGNIN_ALERT
     job_id = route.job_id_for(event.event_id)
-    try:
-        with unit_of_work(deps.session_factory) as session:
-            if deps.ledger.find(session, job_id) is not None:
-                return Acceptance(event.event_id, job_id, duplicate=True)
-            deps.history.record(session, event, received_via=received_via)
-            deps.ledger.accept(
-                session,
-                job_id=job_id,
-                job_type=route.job_type,
-                max_attempts=route.max_attempts,
-                correlation_id=current_correlation_id(),
-                subject_id=event.user.id,
-            )
-            command = SendSignInAlertV1(
-                job_id=job_id,
-                event_id=event.event_id,
-                occurred_at=event.occurred_at,
-                user=event.user,
-                context=event.context,
-            )
-            deps.publisher.send(route, command.model_dump(mode="json"), message_id=job_id)
-    except IntegrityError:
-        logger.info("event accepted concurrently by another path", extra={"job_id": job_id})
-        return Acceptance(event.event_id, job_id, duplicate=True)
+    with unit_of_work(deps.session_factory) as session:
+        accepted = deps.ledger.accept(
+            session,
+            job_id=job_id,
+            job_type=route.job_type,
+            max_attempts=route.max_attempts,
+            correlation_id=current_correlation_id(),
+            subject_id=event.user.id,
+        )
+        if not accepted:
+            return Acceptance(event.event_id, job_id, duplicate=True)
+        deps.history.record(session, event, received_via=received_via)
+        command = SendSignInAlertV1(
+            job_id=job_id,
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            user=event.user,
+            context=event.context,
+        )
+        deps.publisher.send(route, command.model_dump(mode="json"), message_id=job_id)
     logger.info("sign-in event accepted", extra={"job_id": job_id, "via": received_via, "user_id": event.user.id})
     return Acceptance(event.event_id, job_id, duplicate=False)

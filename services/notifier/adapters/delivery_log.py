@@ -1,9 +1,11 @@
 """The record of emails sent, one row per job: the proof that an event already got its email."""
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.notifier.tables import EmailDelivery
 from shared.clock import Clock
+from shared.db import insert_ignoring_conflicts
 
 
 class DeliveryLog:
@@ -11,15 +13,17 @@ class DeliveryLog:
         self._clock = clock
 
     def already_sent(self, session: Session, job_id: str) -> bool:
-        return session.get(EmailDelivery, job_id) is not None
+        return session.execute(select(EmailDelivery.job_id).where(EmailDelivery.job_id == job_id)).first() is not None
 
     def record(self, session: Session, *, job_id: str, user_id: str, transport: str, provider_message_id: str | None) -> None:
-        session.merge(
-            EmailDelivery(
-                job_id=job_id,
-                user_id=user_id,
-                transport=transport,
-                provider_message_id=provider_message_id,
-                sent_at=self._clock.now(),
-            )
+        insert_ignoring_conflicts(
+            session,
+            EmailDelivery.__table__,
+            {
+                "job_id": job_id,
+                "user_id": user_id,
+                "transport": transport,
+                "provider_message_id": provider_message_id,
+                "sent_at": self._clock.now(),
+            },
         )

@@ -78,10 +78,6 @@ def upgrade() -> None:
     with op.batch_alter_table('rate_limit_hits', schema=None) as batch_op:
         batch_op.create_index('ix_rate_limit_hits_key_at', ['key', 'at'], unique=False)
 
-    op.create_table('rate_limit_locks',
-    sa.Column('key', sa.String(length=200), nullable=False),
-    sa.PrimaryKeyConstraint('key', name=op.f('pk_rate_limit_locks'))
-    )
     op.create_table('signin_history',
     sa.Column('event_id', sa.String(length=128), nullable=False),
     sa.Column('user_id', sa.String(length=128), nullable=False),
@@ -103,7 +99,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_signin_history_user_occurred')
 
     op.drop_table('signin_history')
-    op.drop_table('rate_limit_locks')
     with op.batch_alter_table('rate_limit_hits', schema=None) as batch_op:
         batch_op.drop_index('ix_rate_limit_hits_key_at')
 
