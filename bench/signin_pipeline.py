@@ -11,7 +11,8 @@ EMAIL_TRANSPORT=sendgrid pointed at an in-process SendGridTestServer.
 
 What is measured, and how
 -------------------------
-1. Ingress latency at a fixed rate. An *open-loop* generator: request i is due at
+1. Ingress latency at a fixed rate, twice: (a) with notifier paused, so the figure is the
+   ingress's own, and (b) with notifier sending the alerts on the same cores. An *open-loop* generator: request i is due at
    t0 + i/rate whether or not earlier requests have been answered, and its latency runs from
    that due time to the end of its response. A closed loop (send, wait, send) slows down with
    the server and so hides the queueing a stall causes ("coordinated omission"); here every
@@ -412,6 +413,23 @@ def configure_herald(workdir: Path, amqp_url: str, database_url: str, sendgrid: 
     return HeraldProcess(workdir, env)
 
 
+#: Phase 1 runs twice. First with notifier stopped (SIGSTOP; its alerts wait in RabbitMQ and are
+#: sent after SIGCONT), which is what the ingress costs on its own, as on a host of its own;
+#: then with notifier sending every alert on the same two cores, which is what this box does.
+INGRESS_ALONE = "a ingress alone (notifier paused)"
+INGRESS_BESIDE_NOTIFIER = "b beside notifier sending the alerts on the same cores"
+
+
+@contextlib.contextmanager
+def notifier_paused(herald: HeraldProcess):
+    [pid] = [pid for pid in herald.children if b"notifier" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
 def stop_herald(herald: HeraldProcess) -> None:
     if herald.process is None:
         return
@@ -427,10 +445,10 @@ def verdict(met: bool) -> str:
     return "PASS" if met else "MISS"
 
 
-def report_ingress(latency: IngressLatency, duration: float, warmup: float, connections: int) -> None:
+def report_ingress(latency: IngressLatency, duration: float, warmup: float, connections: int, setting: str) -> None:
     print(
-        f"\n1. Ingress latency: open loop, POST /v1/events at {latency.offered_rate:g} req/s for {duration:g} s "
-        f"(after {warmup:g} s warm-up), up to {connections} keep-alive connections"
+        f"\n1{setting[0]}. Ingress latency, {setting[2:]}: open loop, POST /v1/events at {latency.offered_rate:g} req/s "
+        f"for {duration:g} s (after {warmup:g} s warm-up), up to {connections} keep-alive connections"
     )
     print(f"   achieved rate      {latency.achieved_rate:.1f} req/s ({latency.requests} requests, "
           f"{latency.non_2xx} non-2xx)")
@@ -452,17 +470,20 @@ def report_alerts(throughput: AlertThroughput, settle_s: float, concurrency: int
           f"({throughput.alerts} mails in {throughput.seconds:.2f} s from the first post)")
 
 
-def report_baseline_and_goals(drain: NoopDrain, latency: IngressLatency, throughput: AlertThroughput) -> None:
+def report_baseline_and_goals(
+    drain: NoopDrain, latencies: dict[str, IngressLatency], throughput: AlertThroughput
+) -> None:
     print(f"\n3. Baseline: Dramatiq no-op actor, {drain.messages} messages, {drain.threads} worker threads "
           f"(run before Herald started)")
     print(f"   drained            {drain.messages_per_s:.1f} messages/s ({drain.seconds:.2f} s)")
     ratio = throughput.alerts_per_s / drain.messages_per_s
     print(f"\n4. Ratio alerts/s ÷ no-op drain/s = {throughput.alerts_per_s:.1f} ÷ {drain.messages_per_s:.1f} "
           f"= {ratio:.3f}")
-    at_goal_rate = latency.offered_rate >= GOAL_RATE
-    print(f"   goal: ingress p99 ≤ {GOAL_P99_MS:g} ms at {GOAL_RATE} req/s  "
-          f"{verdict(at_goal_rate and latency.p99_ms <= GOAL_P99_MS)} (p99 {latency.p99_ms:.1f} ms at "
-          f"{latency.offered_rate:g} req/s offered)")
+    for setting, latency in latencies.items():
+        at_goal_rate = latency.offered_rate >= GOAL_RATE
+        print(f"   goal: ingress p99 ≤ {GOAL_P99_MS:g} ms at {GOAL_RATE} req/s  "
+              f"{verdict(at_goal_rate and latency.p99_ms <= GOAL_P99_MS)} (p99 {latency.p99_ms:.1f} ms at "
+              f"{latency.offered_rate:g} req/s offered, {setting[2:]})")
     print(f"   goal: ratio ≥ {GOAL_RATIO:g}                     {verdict(ratio >= GOAL_RATIO)} ({ratio:.3f})")
 
 
@@ -490,16 +511,23 @@ def run(args: argparse.Namespace, admin: RabbitAdmin, cleanup: contextlib.ExitSt
     print("starting herald up ...", flush=True)
     herald.start(timeout=60)
 
+    latencies = {}
     try:
-        latency, samples = measure_ingress_latency(herald, args.rate, args.duration, args.warmup, args.connections)
-        report_ingress(latency, args.duration, args.warmup, args.connections)
-        settle_s = wait_for_alerts_to_settle(sendgrid, samples)
+        for setting in (INGRESS_ALONE, INGRESS_BESIDE_NOTIFIER):
+            pause = notifier_paused(herald) if setting == INGRESS_ALONE else contextlib.nullcontext()
+            with pause:
+                latency, samples = measure_ingress_latency(
+                    herald, args.rate, args.duration, args.warmup, args.connections
+                )
+            latencies[setting] = latency
+            report_ingress(latency, args.duration, args.warmup, args.connections, setting)
+            settle_s = wait_for_alerts_to_settle(sendgrid, samples)
         throughput = measure_alert_throughput(herald, sendgrid, args.alerts, args.post_concurrency)
         report_alerts(throughput, settle_s, args.post_concurrency)
     except Exception:
         print(f"herald's log ends:\n{herald.logs()[-3000:]}", file=sys.stderr)
         raise
-    report_baseline_and_goals(drain, latency, throughput)
+    report_baseline_and_goals(drain, latencies, throughput)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
