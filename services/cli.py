@@ -6,6 +6,7 @@ in hand, and whatever is still alive then is killed, so no child outlives ``hera
 """
 
 import argparse
+import ctypes
 import importlib
 import logging
 import signal
@@ -28,6 +29,7 @@ SERVICES = {
     "scheduler": "services.scheduler.bootstrap",
 }
 STOP_GRACE_S = 13.0  # within the 15 s promised for the whole of `herald up`
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 logger = logging.getLogger("herald.cli")
 
@@ -78,7 +80,8 @@ def up(_args) -> int:
         engine.dispose()
 
     children = {
-        name: subprocess.Popen([sys.executable, "-m", "services.cli", "run", name]) for name in SERVICES
+        name: subprocess.Popen([sys.executable, "-m", "services.cli", "run", name], preexec_fn=_stop_with_parent)
+        for name in SERVICES
     }
     stop_requested = False
 
@@ -96,6 +99,13 @@ def up(_args) -> int:
     if failed:
         logger.error("a service exited; stopping the others", extra={"service_name": failed})
     return _stop_children(children) or (1 if failed else 0)
+
+
+def _stop_with_parent() -> None:
+    """In the child, before exec: ask Linux for SIGTERM when ``herald up`` dies, even by SIGKILL,
+    so that no service outlives it."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _reachable(engine) -> bool:

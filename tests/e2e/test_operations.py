@@ -108,3 +108,11 @@ def test_production_refuses_unsafe_settings(tmp_path):
     assert result.returncode == 2
     for problem in ("ADMIN_TOKEN is empty", "guest account off localhost", "EMAIL_TRANSPORT=outbox"):
         assert problem in result.stderr
+
+
+def test_services_stop_even_when_herald_up_is_killed_outright(herald_on_sqlite_with_smtp):
+    herald = herald_on_sqlite_with_smtp
+    children = list(herald.children)
+    herald.process.kill()  # SIGKILL: herald up gets no chance to stop anything itself
+    herald.process.wait()
+    wait_until(lambda: not [pid for pid in children if alive(pid)], timeout=15, what="every service to exit")
