@@ -7,11 +7,12 @@ Transitions are conditional updates: a redelivered message cannot move a finishe
 and a handler that marked its job ``skipped`` is not overwritten by the middleware's ``completed``.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Integer, String, Text, case, func, literal, select, update
+from sqlalchemy import Integer, String, Text, bindparam, case, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from shared.clock import Clock
@@ -78,9 +79,6 @@ class JobLedger:
 
     # -- acceptance happens inside the caller's unit of work, beside what it records --
 
-    def find(self, session: Session, job_id: str) -> Job | None:
-        return session.get(Job, job_id)
-
     def accept(
         self,
         session: Session,
@@ -131,18 +129,9 @@ class JobLedger:
         state: producers publish before they commit. A job whose insert has not committed yet is
         invisible; our own insert then waits for it, finds it there, and the next round updates it.
         """
-        unfinished = Job.status.in_(UNFINISHED)
         for _ in range(3):
             with unit_of_work(self._session_factory) as session:
-                updated = session.execute(
-                    update(Job)
-                    .where(Job.job_id == job_id)
-                    .values(
-                        status=case((unfinished, JobStatus.PROCESSING.value), else_=Job.status),
-                        attempts=case((unfinished, Job.attempts + 1), else_=Job.attempts),
-                        updated_at=case((unfinished, literal(self._clock.now(), UtcDateTime())), else_=Job.updated_at),
-                    )
-                ).rowcount
+                updated = session.execute(_START_ATTEMPT, {"p_job_id": job_id, "p_now": self._clock.now()}).rowcount
                 if updated or insert_ignoring_conflicts(
                     session,
                     Job.__table__,
@@ -192,12 +181,37 @@ class JobLedger:
         last_error: str | None = None,
     ) -> None:
         now = self._clock.now()
-        values: dict = {"status": status, "updated_at": now}
+        values: dict = {"status": status.value, "updated_at": now}
         if status in FINISHED:
             values["finished_at"] = now
         if reason is not None:
             values["reason"] = reason
         if last_error is not None:
             values["last_error"] = last_error[-MAX_ERROR_CHARS:]
+        statement = _transition_statement(only_from, tuple(sorted(values)))
         with unit_of_work(self._session_factory) as session:
-            session.execute(update(Job).where(Job.job_id == job_id, Job.status.in_(only_from)).values(**values))
+            session.execute(statement, {"p_job_id": job_id, **{f"p_{name}": value for name, value in values.items()}})
+
+
+# Statements are built once: building one costs more CPU than running it, and these run for
+# every attempt of every job.
+_UNFINISHED_STATUS = Job.status.in_([status.value for status in UNFINISHED])
+_START_ATTEMPT = (
+    update(Job)
+    .where(Job.job_id == bindparam("p_job_id"))
+    .values(
+        status=case((_UNFINISHED_STATUS, JobStatus.PROCESSING.value), else_=Job.status),
+        attempts=case((_UNFINISHED_STATUS, Job.attempts + 1), else_=Job.attempts),
+        updated_at=case((_UNFINISHED_STATUS, bindparam("p_now", type_=UtcDateTime())), else_=Job.updated_at),
+    )
+)
+
+
+@functools.cache
+def _transition_statement(only_from: tuple[JobStatus, ...], fields: tuple[str, ...]):
+    columns = Job.__table__.c
+    return (
+        update(Job)
+        .where(Job.job_id == bindparam("p_job_id"), Job.status.in_([status.value for status in only_from]))
+        .values({name: bindparam(f"p_{name}", type_=columns[name].type) for name in fields})
+    )

@@ -8,7 +8,7 @@ advisory lock on PostgreSQL, the database write lock on SQLite (``BEGIN IMMEDIAT
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Index, String, case, delete, func, insert, select
+from sqlalchemy import Index, String, bindparam, case, delete, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.clock import Clock
@@ -30,28 +30,28 @@ class SlidingWindowLimit:
 
     def acquire(self, session: Session, *, key: str, token: str, limit: int, window: timedelta) -> bool:
         """Take one of ``limit`` slots per ``window`` for ``key``; True when allowed (or already held)."""
-        self._lock(session, key)
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(_LOCK_KEY_POSTGRESQL, {"p_key": key})
+        # SQLite: the transaction began with BEGIN IMMEDIATE and already holds the write lock.
         now = self._clock.now()
-        in_window = RateLimitHit.at > now - window
         used, already_held = session.execute(
-            select(
-                func.count(case((in_window, 1))),
-                func.coalesce(func.max(case((RateLimitHit.token == token, 1), else_=0)), 0),
-            ).where(RateLimitHit.key == key)
+            _COUNT_HITS, {"p_key": key, "p_token": token, "p_since": now - window}
         ).one()
         if already_held:
             return True
         if used >= limit:
             return False
-        session.execute(insert(RateLimitHit).values(token=token, key=key, at=now))
+        session.execute(insert(RateLimitHit), {"token": token, "key": key, "at": now})
         return True
-
-    @staticmethod
-    def _lock(session: Session, key: str) -> None:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
-        # SQLite: the transaction began with BEGIN IMMEDIATE and already holds the write lock.
 
     def forget_before(self, session: Session, cutoff: datetime) -> int:
         """Drop hits too old to count in any window (maintenance)."""
         return session.execute(delete(RateLimitHit).where(RateLimitHit.at < cutoff)).rowcount
+
+
+# Built once: on the path of every alert, and building costs more CPU than running.
+_LOCK_KEY_POSTGRESQL = select(func.pg_advisory_xact_lock(func.hashtext(bindparam("p_key", type_=String()))))
+_COUNT_HITS = select(
+    func.count(case((RateLimitHit.at > bindparam("p_since", type_=UtcDateTime()), 1))),
+    func.coalesce(func.max(case((RateLimitHit.token == bindparam("p_token"), 1), else_=0)), 0),
+).where(RateLimitHit.key == bindparam("p_key"))

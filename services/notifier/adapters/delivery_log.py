@@ -1,6 +1,6 @@
 """The record of emails sent, one row per job: the proof that an event already got its email."""
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from services.notifier.tables import EmailDelivery
@@ -13,7 +13,7 @@ class DeliveryLog:
         self._clock = clock
 
     def already_sent(self, session: Session, job_id: str) -> bool:
-        return session.execute(select(EmailDelivery.job_id).where(EmailDelivery.job_id == job_id)).first() is not None
+        return session.execute(_SENT, {"p_job_id": job_id}).first() is not None
 
     def record(self, session: Session, *, job_id: str, user_id: str, transport: str, provider_message_id: str | None) -> None:
         insert_ignoring_conflicts(
@@ -27,3 +27,6 @@ class DeliveryLog:
                 "sent_at": self._clock.now(),
             },
         )
+
+
+_SENT = select(EmailDelivery.job_id).where(EmailDelivery.job_id == bindparam("p_job_id"))
