@@ -19,10 +19,6 @@ def mask_email(address: str) -> str:
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
-def mask_ip(address: str) -> str:
-    return mask_sensitive(address)
-
-
 def _mask_ipv6(match: re.Match) -> str:
     token = match.group(0)
     try:

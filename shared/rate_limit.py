@@ -8,7 +8,7 @@ advisory lock on PostgreSQL, the database write lock on SQLite (``BEGIN IMMEDIAT
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Index, String, bindparam, case, delete, func, insert, select
+from sqlalchemy import Index, String, bindparam, case, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.clock import Clock
@@ -43,10 +43,6 @@ class SlidingWindowLimit:
             return False
         session.execute(insert(RateLimitHit), {"token": token, "key": key, "at": now})
         return True
-
-    def forget_before(self, session: Session, cutoff: datetime) -> int:
-        """Drop hits too old to count in any window (maintenance)."""
-        return session.execute(delete(RateLimitHit).where(RateLimitHit.at < cutoff)).rowcount
 
 
 # Built once: on the path of every alert, and building costs more CPU than running.

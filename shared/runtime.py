@@ -39,10 +39,6 @@ class HttpServer:
     def start(self) -> None:
         self._thread.start()
 
-    @property
-    def started(self) -> bool:
-        return self._server.started
-
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(5)

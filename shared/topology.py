@@ -8,7 +8,7 @@ both fed by RabbitMQ's dead-letter exchange; Herald's ingress queue follows the 
 import uuid
 from dataclasses import dataclass
 
-from dramatiq.common import dq_name, xq_name
+from dramatiq.common import xq_name
 
 from shared.retry_policy import SIGNIN_ALERT_BACKOFF
 
@@ -51,10 +51,6 @@ SEND_SIGNIN_ALERT = ActorRoute(
 
 def dead_letter_queue(queue_name: str) -> str:
     return xq_name(queue_name)
-
-
-def delay_queue(queue_name: str) -> str:
-    return dq_name(queue_name)
 
 
 def dead_letter_queue_arguments(queue_name: str) -> dict[str, str]:

@@ -1,6 +1,5 @@
 """Facts about authentication, published by other services to the ``auth.events`` exchange."""
 
-from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,9 +44,3 @@ class UserSignedInV1(Message):
     occurred_at: AwareDatetime
     user: User
     context: SignInContext
-
-    @property
-    def occurred_at_utc(self) -> datetime:
-        from datetime import timezone
-
-        return self.occurred_at.astimezone(timezone.utc)
