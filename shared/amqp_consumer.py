@@ -4,6 +4,8 @@ Used for queues that do not carry Dramatiq messages: foreign events coming in, a
 letters going to the archive. ``handle`` settles each delivery itself (ack, or dead-letter);
 if it raises ``TransientError`` the delivery is requeued after a pause, and any other
 exception dead-letters it, so a poison message is neither lost nor redelivered forever.
+A consumer of dead-letter queues passes ``requeue_on_error``: there, a rejected delivery would
+have nowhere left to go, so it is kept (requeued after a pause) rather than dropped.
 """
 
 import logging
@@ -65,6 +67,7 @@ class QueueConsumer:
         handle: Callable[[Delivery], None],
         declare: Callable[[BlockingChannel], None],
         prefetch: int = 32,
+        requeue_on_error: bool = False,
     ) -> None:
         self.name = name
         self._parameters = pika.URLParameters(with_connection_defaults(amqp_url))
@@ -72,6 +75,7 @@ class QueueConsumer:
         self._handle = handle
         self._declare = declare
         self._prefetch = prefetch
+        self._requeue_on_error = requeue_on_error
         self._stopping = threading.Event()
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
@@ -127,8 +131,13 @@ class QueueConsumer:
         except pika.exceptions.AMQPError:
             raise
         except Exception:
-            logger.exception("delivery failed unexpectedly; dead-lettering it", extra={"consumer": self.name})
-            delivery.dead_letter()
+            if self._requeue_on_error:
+                logger.exception("delivery failed; keeping it in its queue", extra={"consumer": self.name})
+                self._stopping.wait(RECONNECT_DELAY_S)
+                delivery.requeue()
+            else:
+                logger.exception("delivery failed unexpectedly; dead-lettering it", extra={"consumer": self.name})
+                delivery.dead_letter()
 
     def _close(self) -> None:
         connection, self._connection, self._channel = self._connection, None, None

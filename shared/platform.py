@@ -114,4 +114,5 @@ def dead_letter_archiver(
         queues=dead_letter_queues,
         handle=partial(platform.dead_letters.archive_delivery, carries_dramatiq_messages=declare is None),
         declare=declare or already_declared,
+        requeue_on_error=True,
     )

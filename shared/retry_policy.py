@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import dramatiq
 from dramatiq.middleware import CurrentMessage
+from sqlalchemy.exc import OperationalError
 
 from shared.errors import TransientError
 
@@ -41,9 +42,11 @@ SIGNIN_ALERT_BACKOFF = BackoffSchedule((2_000, 4_000, 8_000, 16_000))
 
 @contextmanager
 def retry_on_schedule(schedule: BackoffSchedule) -> Iterator[None]:
+    """Retry transient failures on ``schedule``; a database that cannot be reached is one too."""
     try:
         yield
-    except TransientError as error:
+    except (TransientError, OperationalError) as error:
         message = CurrentMessage.get_current_message()
         retries_so_far = message.options.get("retries", 0) if message else 0
-        raise dramatiq.Retry(str(error), delay=schedule.delay_ms(retries_so_far, error.retry_after)) from error
+        retry_after = error.retry_after if isinstance(error, TransientError) else None
+        raise dramatiq.Retry(str(error)[:500], delay=schedule.delay_ms(retries_so_far, retry_after)) from error

@@ -112,3 +112,32 @@ def test_stopping_notifier_finishes_jobs_in_hand_and_leaves_the_rest_queued(amqp
     assert statuses.count(JobStatus.COMPLETED) == 2 and JobStatus.PROCESSING not in statuses
     assert ready_messages(amqp_url, SEND_SIGNIN_ALERT.queue_name) == 8, "the rest went back to the queue"
     engine.dispose()
+
+
+def test_a_dead_letter_consumer_keeps_a_delivery_it_failed_on(amqp_url):
+    """On a dead-letter queue a rejected delivery would be gone: it is requeued instead."""
+    from shared.amqp_consumer import QueueConsumer
+
+    seen = []
+
+    def flaky_archive(delivery):
+        seen.append(delivery.body)
+        if len(seen) == 1:
+            raise RuntimeError("archive unavailable")
+        delivery.ack()
+
+    consumer = QueueConsumer(
+        "test-archiver", amqp_url, ["test.XQ"], flaky_archive,
+        declare=lambda channel: channel.queue_declare("test.XQ", durable=True), requeue_on_error=True,
+    )
+    consumer.start()
+    try:
+        assert consumer.connected.wait(10)
+        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+        connection.channel().basic_publish("", "test.XQ", b"dead letter")
+        connection.close()
+        wait_until(lambda: len(seen) == 2, what="the failed delivery to come back")
+    finally:
+        consumer.stop()
+    assert seen == [b"dead letter", b"dead letter"]
+    assert ready_messages(amqp_url, "test.XQ") == 0
