@@ -54,7 +54,10 @@ class UtcDateTime(TypeDecorator):
 def build_engine(database_url: str, **engine_options) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **engine_options)
+        # No pool_pre_ping: it costs a round trip on every transaction, the hot paths run several
+        # per event, and a connection the server dropped is already handled: SQLAlchemy discards
+        # the pool on the disconnect error, which Herald treats as transient (a 503, a retry).
+        return create_engine(url, pool_recycle=1800, **engine_options)
 
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)

@@ -1,17 +1,23 @@
 """The schema, the job ledger and the rate limit against real SQLite and PostgreSQL."""
 
 import threading
+import uuid
 from datetime import timedelta
+
+import pytest
+import sqlalchemy
+from sqlalchemy.exc import OperationalError
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from shared.db import unit_of_work
+from shared.db import build_engine, build_session_factory, unit_of_work
 from shared.ledger import JobLedger, JobStatus
-from shared.migrate import pending_migrations
+from shared.migrate import pending_migrations, upgrade_to_head
 from shared.rate_limit import SlidingWindowLimit
 from shared.schema import metadata
 from tests.fakes.clock import FakeClock
+from tests.support.databases import POSTGRES_URL, PostgresSchema
 
 
 def test_migrations_reach_head_and_match_the_models(migrated_engine):
@@ -130,3 +136,28 @@ def test_a_replayed_dead_job_starts_again_even_when_the_worker_is_fast(session_f
     worker.join(10)
     job = ledger.get("job-1")
     assert (job.status, job.attempts, job.reason) == (JobStatus.PROCESSING, 1, None)
+
+
+def test_after_the_server_drops_connections_one_call_fails_and_the_next_reconnects(postgres_available):
+    """Without pre-ping, a dropped connection surfaces once, as the transient OperationalError."""
+    if not postgres_available:
+        pytest.skip("needs PostgreSQL")
+    schema = PostgresSchema()
+    name = f"herald-test-{uuid.uuid4().hex[:8]}"
+    engine = build_engine(schema.url, connect_args={"application_name": name})
+    try:
+        upgrade_to_head(engine)
+        ledger = JobLedger(build_session_factory(engine), FakeClock())
+        assert ledger.get("none") is None  # a pooled connection now exists
+        admin = sqlalchemy.create_engine(POSTGRES_URL)
+        with admin.begin() as connection:
+            connection.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (name,)
+            )
+        admin.dispose()
+        with pytest.raises(OperationalError):
+            ledger.get("none")
+        assert ledger.get("none") is None
+    finally:
+        engine.dispose()
+        schema.drop()
