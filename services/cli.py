@@ -79,18 +79,19 @@ def up(_args) -> int:
     finally:
         engine.dispose()
 
-    children = {
-        name: subprocess.Popen([sys.executable, "-m", "services.cli", "run", name], preexec_fn=_stop_with_parent)
-        for name in SERVICES
-    }
     stop_requested = False
 
     def request_stop(*_):
         nonlocal stop_requested
         stop_requested = True
 
+    # Before the children exist, so a signal arriving while they start still stops them in order.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, request_stop)
+    children = {
+        name: subprocess.Popen([sys.executable, "-m", "services.cli", "run", name], preexec_fn=_stop_with_parent)
+        for name in SERVICES
+    }
 
     failed = None
     while not stop_requested and failed is None:
