@@ -8,7 +8,7 @@ advisory lock on PostgreSQL, the database write lock on SQLite (``BEGIN IMMEDIAT
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Index, String, bindparam, case, func, insert, select
+from sqlalchemy import Index, String, bindparam, case, delete, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.clock import Clock
@@ -43,6 +43,10 @@ class SlidingWindowLimit:
             return False
         session.execute(insert(RateLimitHit), {"token": token, "key": key, "at": now})
         return True
+
+    def release(self, session: Session, token: str) -> None:
+        """Give a slot back: the work it was taken for will not happen."""
+        session.execute(delete(RateLimitHit).where(RateLimitHit.token == token))
 
 
 # Built once: on the path of every alert, and building costs more CPU than running.

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier.adapters.delivery_log import DeliveryLog
-from services.notifier.email import EmailSender
+from services.notifier.email import EmailSender, PermanentEmailError
 from services.notifier.rendering import render_signin_alert
 from shared.db import unit_of_work
 from shared.ledger import JobLedger
@@ -74,7 +74,13 @@ def send_signin_alert(command: SendSignInAlertV1, deps: NotifierDeps) -> AlertOu
         default_locale=policy.default_locale,
         from_header=policy.from_header,
     )
-    provider_message_id = deps.email_sender.send(email)
+    try:
+        provider_message_id = deps.email_sender.send(email)
+    except PermanentEmailError:
+        # Nothing will be sent for this job, so it does not count against the user's limit.
+        with unit_of_work(deps.session_factory) as session:
+            deps.rate_limit.release(session, command.job_id)
+        raise
     with unit_of_work(deps.session_factory) as session:
         deps.delivery_log.record(
             session,

@@ -99,3 +99,12 @@ def test_a_failed_send_is_not_recorded_as_sent_and_the_error_reaches_the_actor(d
         send_signin_alert(command(), deps)
     with deps.session_factory() as session:
         assert not deps.delivery_log.already_sent(session, "job-1")
+
+
+def test_a_permanently_refused_alert_gives_its_rate_limit_slot_back(deps):
+    deps.email_sender.fail_next(PermanentEmailError("550 no such user"))
+    with pytest.raises(PermanentEmailError):
+        send_signin_alert(command(1), deps)
+    for n in (2, 3, 4):
+        assert send_signin_alert(command(n), deps) is AlertOutcome.SENT, "three slots were still free"
+    assert send_signin_alert(command(5), deps) is AlertOutcome.RATE_LIMITED
