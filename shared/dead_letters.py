@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from shared.amqp_consumer import Delivery
 from shared.clock import Clock
 from shared.db import Base, UtcDateTime, insert_ignoring_conflicts, unit_of_work
-from shared.ledger import Job, JobLedger, JobStatus
+from shared.ledger import JobLedger
 
 logger = logging.getLogger("herald.dead_letters")
 
@@ -66,6 +66,10 @@ class DeadLetterView:
     attempts: int
     correlation_id: str | None
     dead_at: datetime
+
+    @classmethod
+    def of(cls, row: DeadLetter) -> "DeadLetterView":
+        return cls(**{field: getattr(row, field) for field in cls.__dataclass_fields__})
 
 
 def _jsonable(value):
@@ -114,20 +118,22 @@ class DeadLetterArchive:
             "last_error": headers.get(ERROR_HEADER),
             "attempts": 0,
         }
+        described = self._describe_dramatiq_message(delivery.body)
+        if carries_dramatiq_messages and not described and REASON_HEADER not in headers:
+            values["reason"] = "undecodable"
+        values.update(described)
         with unit_of_work(self._session_factory) as session:
-            described = self._describe_dramatiq_message(session, delivery.body)
-            if carries_dramatiq_messages and not described and REASON_HEADER not in headers:
-                values["reason"] = "undecodable"
-            values.update(described)
-            if insert_ignoring_conflicts(session, DeadLetter.__table__, values) and values.get("job_id"):
-                self._mark_job_dead(session, values)
+            archived = insert_ignoring_conflicts(session, DeadLetter.__table__, values)
+        if archived and values.get("job_id"):
+            # Usually the ledger middleware said so already; not for an unknown actor, say.
+            self._ledger.dead(values["job_id"], values["reason"], values.get("last_error"))
         logger.warning(
             "dead letter archived",
             extra={"job_id": values.get("job_id"), "queue": values["queue_name"], "reason": values["reason"]},
         )
         delivery.ack()
 
-    def _describe_dramatiq_message(self, session: Session, body: bytes) -> dict:
+    def _describe_dramatiq_message(self, body: bytes) -> dict:
         try:
             message = dramatiq.Message.decode(body)
         except DecodeError:
@@ -141,19 +147,12 @@ class DeadLetterArchive:
             "attempts": message.options.get("retries", 0),
             "correlation_id": message.options.get("correlation_id"),
         }
-        job = session.get(Job, message.message_id)
+        job = self._ledger.get(message.message_id)
         if job is not None:
             described.update(type=job.type, attempts=job.attempts, last_error=job.last_error or described["last_error"])
             if job.reason:
                 described["reason"] = job.reason
         return described
-
-    def _mark_job_dead(self, session: Session, values: dict) -> None:
-        job = session.get(Job, values["job_id"])
-        if job is not None and job.status != JobStatus.DEAD:
-            job.status = JobStatus.DEAD
-            job.reason = job.reason or values["reason"]
-            job.finished_at = job.updated_at = values["dead_at"]
 
     # -- what operators do --
 
@@ -167,7 +166,7 @@ class DeadLetterArchive:
             rows = session.scalars(
                 select(DeadLetter).order_by(DeadLetter.dead_at.desc(), DeadLetter.id.desc()).limit(limit).offset(offset)
             )
-            return count, [DeadLetterView(**{f: getattr(r, f) for f in DeadLetterView.__dataclass_fields__}) for r in rows]
+            return count, [DeadLetterView.of(row) for row in rows]
 
     def replay(self, dead_letter_id: int, publish: Callable[[str, bytes], None]) -> DeadLetterView | None:
         """Send a dead letter back to its queue as a fresh message, and forget it here."""
@@ -175,7 +174,7 @@ class DeadLetterArchive:
             row = session.get(DeadLetter, dead_letter_id, with_for_update=True)
             if row is None:
                 return None
-            view = DeadLetterView(**{f: getattr(row, f) for f in DeadLetterView.__dataclass_fields__})
+            view = DeadLetterView.of(row)
             if row.job_id:
                 self._ledger.requeue_for_replay(session, row.job_id)
             session.delete(row)

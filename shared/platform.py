@@ -4,10 +4,9 @@ A service that cannot reach its database or RabbitMQ, or finds the schema behind
 stops at once with one clear line (``StartupError``) instead of failing later, per request.
 """
 
-import logging
-from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
@@ -24,13 +23,9 @@ from shared.db import build_engine, build_session_factory, ping
 from shared.dead_letters import DeadLetterArchive
 from shared.health import broker_check
 from shared.ledger import JobLedger
-from shared.metrics import LedgerCollector
 from shared.migrate import pending_migrations
 from shared.settings import PlatformSettings
 from shared.topology import dead_letter_queue
-
-logger = logging.getLogger("herald.platform")
-
 
 class StartupError(Exception):
     """A dependency is missing at start-up; the message is meant for the operator, as is."""
@@ -45,7 +40,7 @@ class Platform:
     ledger: JobLedger
     dead_letters: DeadLetterArchive
     broker: RabbitmqBroker
-    #: What the service exposes at /metrics: the ledger's gauges, plus worker metrics if it runs workers.
+    #: What the service exposes at /metrics (worker metrics too, if it runs workers).
     metrics_registry: CollectorRegistry
 
     def close(self) -> None:
@@ -85,7 +80,6 @@ def build_platform(settings: PlatformSettings, *, runs_workers: bool, clock: Clo
     ledger = JobLedger(session_factory, clock)
     dead_letters = DeadLetterArchive(session_factory, ledger, clock)
     metrics_registry = CollectorRegistry()
-    metrics_registry.register(LedgerCollector(ledger, dead_letters))
     broker = build_broker(
         settings.amqp_url,
         ledger=ledger if runs_workers else None,

@@ -3,7 +3,9 @@
 from typing import Protocol
 
 import dramatiq
+import pika
 import pika.exceptions
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.errors import BrokerConnectionError
 
 from shared.errors import TransientError
@@ -39,10 +41,8 @@ class DramatiqPublisher:
             raise PublishFailed(f"broker did not confirm: {type(error).__name__}: {error}") from error
 
 
-def publish_raw(broker, queue_name: str, body: bytes) -> None:
+def publish_raw(broker: RabbitmqBroker, queue_name: str, body: bytes) -> None:
     """Publish bytes to a queue on the broker's confirmed channel (replaying a dead letter)."""
-    import pika
-
     try:
         broker.channel.basic_publish(
             exchange="",

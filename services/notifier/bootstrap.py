@@ -11,6 +11,7 @@ from services.notifier.handlers import NotifierDeps, SignInAlertPolicy
 from services.notifier.settings import NotifierSettings
 from shared.clock import Clock
 from shared.health import broker_check, consumer_check, database_check
+from shared.metrics import LedgerCollector
 from shared.platform import StartupError, build_platform, dead_letter_archiver
 from shared.publisher import publish_raw
 from shared.rate_limit import SlidingWindowLimit
@@ -57,6 +58,8 @@ def bootstrap(
     for queue in NOTIFIER_QUEUES:
         broker.declare_queue(queue, ensure=True)
 
+    # notifier serves the jobs and the dead letters, so it reports their counts too.
+    platform.metrics_registry.register(LedgerCollector(platform.ledger, platform.dead_letters))
     archiver = dead_letter_archiver(platform, "notifier-dead-letters", list(NOTIFIER_QUEUES))
     app = build_app(
         NotifierApiDeps(
