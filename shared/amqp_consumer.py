@@ -8,6 +8,7 @@ A consumer of dead-letter queues passes ``requeue_on_error``: there, a rejected 
 have nowhere left to go, so it is kept (requeued after a pause) rather than dropped.
 """
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -27,6 +28,7 @@ RECONNECT_DELAY_S = 2.0
 
 @dataclass
 class Delivery:
+    queue_name: str
     channel: BlockingChannel
     method: pika.spec.Basic.Deliver
     properties: pika.BasicProperties
@@ -114,14 +116,14 @@ class QueueConsumer:
         self._declare(channel)
         channel.basic_qos(prefetch_count=self._prefetch)
         for queue in self._queues:
-            channel.basic_consume(queue, self._on_message)
+            channel.basic_consume(queue, functools.partial(self._on_message, queue))
         self.connected.set()
         logger.info("consumer started", extra={"consumer": self.name, "queues": self._queues})
         if not self._stopping.is_set():
             channel.start_consuming()
 
-    def _on_message(self, channel, method, properties, body) -> None:
-        delivery = Delivery(channel, method, properties, body)
+    def _on_message(self, queue_name, channel, method, properties, body) -> None:
+        delivery = Delivery(queue_name, channel, method, properties, body)
         try:
             self._handle(delivery)
         except TransientError as error:

@@ -38,6 +38,9 @@ class BackoffSchedule:
 
 #: Sign-in alerts: 5 attempts, now then +2 s, +4 s, +8 s, +16 s (DESIGN §3).
 SIGNIN_ALERT_BACKOFF = BackoffSchedule((2_000, 4_000, 8_000, 16_000))
+#: Other notifier work (notifications, digests, maintenance): the same exponential schedule,
+#: stretched, since none of it is as urgent as a security alert.
+DEFAULT_BACKOFF = BackoffSchedule((5_000, 20_000, 80_000, 320_000))
 
 
 @contextmanager

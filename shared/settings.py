@@ -4,12 +4,11 @@ Built in a service's composition root (``bootstrap.py``), never at import time. 
 extends ``PlatformSettings`` with its own fields in its own ``settings.py``.
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "rabbitmq"}
 
@@ -24,6 +23,9 @@ def comma_separated(value: object) -> object:
     return value
 
 
+CommaSeparated = Annotated[list[str], NoDecode]
+
+
 class PlatformSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -33,6 +35,13 @@ class PlatformSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     admin_token: str = ""
     log_level: str = "INFO"
+    #: When set, every route that takes events or requests from other services
+    #: (``POST /v1/events``, ``/v1/notifications``, ``/v1/digest-schedules``) needs ``X-API-Key``.
+    ingress_api_keys: CommaSeparated = []
+    #: Largest request body an event route reads before answering 413.
+    max_event_bytes: int = 64 * 1024
+
+    _split_keys = field_validator("ingress_api_keys", mode="before")(comma_separated)
 
     @field_validator("database_url")
     @classmethod
@@ -50,6 +59,8 @@ class PlatformSettings(BaseSettings):
     def production_problems(self) -> list[str]:
         """What makes these settings unsafe for production; subclasses add their own."""
         problems = []
+        if not self.ingress_api_keys:
+            problems.append("INGRESS_API_KEYS is empty: anyone could post events")
         if not self.admin_token:
             problems.append("ADMIN_TOKEN is empty: the admin API would be open")
         broker = urlsplit(self.amqp_url)
@@ -64,6 +75,3 @@ class PlatformSettings(BaseSettings):
             if problems:
                 raise UnsafeSettings("refusing to start in production: " + "; ".join(problems))
         return self
-
-
-CommaSeparated = Annotated[list[str], NoDecode]

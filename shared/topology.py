@@ -10,13 +10,33 @@ from dataclasses import dataclass
 
 from dramatiq.common import xq_name
 
-from shared.retry_policy import SIGNIN_ALERT_BACKOFF
+from shared.retry_policy import DEFAULT_BACKOFF, SIGNIN_ALERT_BACKOFF
 
 #: Topic exchange other services publish authentication facts to (routing key = event type).
 AUTH_EVENTS_EXCHANGE = "auth.events"
 #: auth_events' own durable queue bound to ``AUTH_EVENTS_EXCHANGE``.
 AUTH_EVENTS_INGRESS_QUEUE = "auth_events.ingress"
 AUTH_EVENTS_ROUTING_KEYS = ("auth.user.signed_in",)
+
+#: Topic exchange other services publish notification requests to.
+NOTIFICATIONS_EXCHANGE = "notifications"
+NOTIFICATION_REQUESTED_KEY = "notification.requested"
+#: notifier's own durable queue bound to ``NOTIFICATIONS_EXCHANGE``.
+NOTIFIER_REQUESTS_QUEUE = "notifier.requests"
+
+#: Topic exchange the scheduler emits to; the owners of the data bind queues of their own.
+SCHEDULER_EXCHANGE = "scheduler.events"
+DIGEST_DUE_KEY = "digest.due"
+#: notifier's queue of scheduler events: digests and its maintenance tasks.
+NOTIFIER_SCHEDULED_QUEUE = "notifier.scheduled"
+#: auth_events' queue of scheduler events: retention of the sign-in history.
+AUTH_EVENTS_MAINTENANCE_QUEUE = "auth_events.maintenance"
+
+
+def maintenance_key(task: str) -> str:
+    """Routing key of a ``maintenance.due`` event for ``task``."""
+    return f"maintenance.{task}.due"
+
 
 #: notifier's work, split by urgency so a flood of bulk mail never delays a security alert.
 NOTIFIER_CRITICAL_QUEUE = "notifier.critical"
@@ -49,6 +69,36 @@ SEND_SIGNIN_ALERT = ActorRoute(
 )
 
 
+#: A notification request's priority picks its queue: high never waits behind bulk.
+DELIVER_NOTIFICATION = {
+    priority: ActorRoute(
+        queue_name=queue,
+        actor_name=f"deliver_notification_{priority}",
+        job_type="notification",
+        max_attempts=DEFAULT_BACKOFF.max_attempts,
+    )
+    for priority, queue in (
+        ("high", NOTIFIER_CRITICAL_QUEUE),
+        ("normal", NOTIFIER_DEFAULT_QUEUE),
+        ("low", NOTIFIER_BULK_QUEUE),
+    )
+}
+
+SEND_DIGESTS = ActorRoute(
+    queue_name=NOTIFIER_BULK_QUEUE,
+    actor_name="send_digests",
+    job_type="digest_batch",
+    max_attempts=DEFAULT_BACKOFF.max_attempts,
+)
+
+RUN_MAINTENANCE = ActorRoute(
+    queue_name=NOTIFIER_BULK_QUEUE,
+    actor_name="run_maintenance",
+    job_type="maintenance",
+    max_attempts=DEFAULT_BACKOFF.max_attempts,
+)
+
+
 def dead_letter_queue(queue_name: str) -> str:
     return xq_name(queue_name)
 
@@ -58,12 +108,28 @@ def dead_letter_queue_arguments(queue_name: str) -> dict[str, str]:
     return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": dead_letter_queue(queue_name)}
 
 
-def declare_auth_events_ingress(channel) -> None:
-    """The ``auth.events`` exchange, auth_events' queue bound to it, and that queue's dead letters."""
-    channel.exchange_declare(AUTH_EVENTS_EXCHANGE, exchange_type="topic", durable=True)
-    channel.queue_declare(dead_letter_queue(AUTH_EVENTS_INGRESS_QUEUE), durable=True)
-    channel.queue_declare(
-        AUTH_EVENTS_INGRESS_QUEUE, durable=True, arguments=dead_letter_queue_arguments(AUTH_EVENTS_INGRESS_QUEUE)
-    )
-    for routing_key in AUTH_EVENTS_ROUTING_KEYS:
-        channel.queue_bind(AUTH_EVENTS_INGRESS_QUEUE, AUTH_EVENTS_EXCHANGE, routing_key=routing_key)
+@dataclass(frozen=True)
+class IngressQueue:
+    """A durable queue of foreign events bound to a topic exchange, with its dead-letter queue."""
+
+    exchange: str
+    queue_name: str
+    routing_keys: tuple[str, ...]
+
+    def declare(self, channel) -> None:
+        channel.exchange_declare(self.exchange, exchange_type="topic", durable=True)
+        channel.queue_declare(dead_letter_queue(self.queue_name), durable=True)
+        channel.queue_declare(self.queue_name, durable=True, arguments=dead_letter_queue_arguments(self.queue_name))
+        for routing_key in self.routing_keys:
+            channel.queue_bind(self.queue_name, self.exchange, routing_key=routing_key)
+
+
+AUTH_EVENTS_INGRESS = IngressQueue(AUTH_EVENTS_EXCHANGE, AUTH_EVENTS_INGRESS_QUEUE, AUTH_EVENTS_ROUTING_KEYS)
+AUTH_EVENTS_MAINTENANCE = IngressQueue(
+    SCHEDULER_EXCHANGE, AUTH_EVENTS_MAINTENANCE_QUEUE, (maintenance_key("retention"),)
+)
+NOTIFIER_REQUESTS = IngressQueue(NOTIFICATIONS_EXCHANGE, NOTIFIER_REQUESTS_QUEUE, (NOTIFICATION_REQUESTED_KEY,))
+NOTIFIER_SCHEDULED = IngressQueue(
+    SCHEDULER_EXCHANGE, NOTIFIER_SCHEDULED_QUEUE, (DIGEST_DUE_KEY, "maintenance.*.due")
+)
+

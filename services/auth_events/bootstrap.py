@@ -1,18 +1,22 @@
 """auth_events' composition root: the only place that reads configuration and builds adapters."""
 
+from functools import partial
+
 from services.auth_events.adapters.signin_history import SignInHistory
 from services.auth_events.api import AuthEventsApiDeps, build_app
-from services.auth_events.consumer import handle_delivery
-from services.auth_events.handlers import AuthEventsDeps
-from services.auth_events.metrics import IngressMetrics
+from services.auth_events.handlers import AuthEventsDeps, accept_signed_in
 from services.auth_events.settings import AuthEventsSettings
 from shared.amqp_consumer import QueueConsumer
 from shared.clock import Clock
+from shared.event_consumer import event_handler
 from shared.health import broker_check, consumer_check, database_check
+from shared.intake import JobIntake
+from shared.intake_metrics import IngressMetrics
 from shared.platform import build_platform, dead_letter_archiver
 from shared.publisher import DramatiqPublisher
 from shared.runtime import HttpServer, Service
-from shared.topology import AUTH_EVENTS_INGRESS_QUEUE, SEND_SIGNIN_ALERT, declare_auth_events_ingress
+from shared.schemas import UserSignedInV1
+from shared.topology import AUTH_EVENTS_INGRESS, SEND_SIGNIN_ALERT
 
 #: The settings this service reads; ``herald`` builds them first to fail fast on bad values.
 SETTINGS_CLASS = AuthEventsSettings
@@ -25,21 +29,21 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
     # exists (with its dead-letter wiring) even before notifier first starts.
     platform.broker.declare_queue(SEND_SIGNIN_ALERT.queue_name, ensure=True)
     deps = AuthEventsDeps(
-        session_factory=platform.session_factory,
-        ledger=platform.ledger,
+        intake=JobIntake(platform.session_factory, platform.ledger, DramatiqPublisher(platform.broker)),
         history=SignInHistory(platform.clock),
-        publisher=DramatiqPublisher(platform.broker),
     )
-    metrics = IngressMetrics(platform.metrics_registry)
+    count_signed_in = IngressMetrics(platform.metrics_registry).counter("auth.user.signed_in")
     ingress = QueueConsumer(
         name="auth-events-ingress",
         amqp_url=settings.amqp_url,
-        queues=[AUTH_EVENTS_INGRESS_QUEUE],
-        handle=lambda delivery: handle_delivery(delivery, deps, metrics),
-        declare=declare_auth_events_ingress,
+        queues=[AUTH_EVENTS_INGRESS.queue_name],
+        handle=event_handler(
+            UserSignedInV1, partial(accept_signed_in, received_via="amqp", deps=deps), count_signed_in
+        ),
+        declare=AUTH_EVENTS_INGRESS.declare,
     )
     archiver = dead_letter_archiver(
-        platform, "auth-events-dead-letters", [AUTH_EVENTS_INGRESS_QUEUE], declare=declare_auth_events_ingress
+        platform, "auth-events-dead-letters", [AUTH_EVENTS_INGRESS.queue_name], declare=AUTH_EVENTS_INGRESS.declare
     )
     app = build_app(
         AuthEventsApiDeps(
@@ -51,7 +55,7 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
                 "broker": broker_check(settings.amqp_url),
                 "ingress_consumer": consumer_check(ingress),
             },
-            metrics=metrics,
+            count=count_signed_in,
             metrics_registry=platform.metrics_registry,
         )
     )

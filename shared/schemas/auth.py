@@ -1,13 +1,10 @@
 """Facts about authentication, published by other services to the ``auth.events`` exchange."""
 
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, EmailStr, Field, IPvAnyAddress, field_validator
+from pydantic import AwareDatetime, EmailStr, Field, IPvAnyAddress
 
-from shared.schemas.base import Message
-
-Locale = Literal["en", "mn"]
+from shared.schemas.base import Locale, Message, TimeZoneName
 
 
 class User(Message):
@@ -15,18 +12,7 @@ class User(Message):
     email: EmailStr
     name: str = Field(default="", max_length=200)
     locale: Locale | None = None
-    timezone: str | None = Field(default=None, max_length=64, description="IANA time zone name")
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {value!r}") from None
-        return value
+    timezone: TimeZoneName | None = None
 
 
 class SignInContext(Message):

@@ -1,0 +1,70 @@
+"""Consuming foreign events from a queue: validate each delivery, hand it on, settle it.
+
+An undecodable or invalid event is dead-lettered with the reason, and the consumer goes on.
+A dependency that is down (database, broker) is a transient failure: the delivery is requeued.
+"""
+
+import json
+import logging
+from collections.abc import Callable
+
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+
+from shared.amqp_consumer import Delivery
+from shared.correlation import correlation_scope
+from shared.dead_letters import ERROR_HEADER, REASON_HEADER
+from shared.errors import TransientError
+from shared.intake import Acceptance
+from shared.schemas import Message
+from shared.topology import dead_letter_queue
+
+logger = logging.getLogger("herald.event_consumer")
+
+Count = Callable[[str, str], None]
+
+
+def dead_letter_with_reason(delivery: Delivery, reason: str, error: str) -> None:
+    # A plain nack would only say "rejected"; publishing to the dead-letter queue ourselves
+    # (confirmed) before acking keeps the reason with the message.
+    delivery.publish(
+        dead_letter_queue(delivery.queue_name), delivery.body, {REASON_HEADER: reason, ERROR_HEADER: error}
+    )
+    delivery.ack()
+    logger.warning("event dead-lettered", extra={"reason": reason, "error": error})
+
+
+def validation_reason(error: ValidationError) -> tuple[str, str]:
+    """(reason, details) for a delivery that failed validation."""
+    reason = "undecodable" if any(e["type"] == "json_invalid" for e in error.errors()) else "invalid_event"
+    details = json.dumps(
+        [{"loc": list(map(str, e["loc"])), "msg": e["msg"]} for e in error.errors()], ensure_ascii=False
+    )
+    return reason, details
+
+
+def event_handler(
+    model: type[Message], accept: Callable[[Message], Acceptance | None], count: Count = lambda via, outcome: None
+) -> Callable[[Delivery], None]:
+    """A ``QueueConsumer`` handler that validates each delivery as ``model`` and calls ``accept``.
+
+    ``accept`` returns the Acceptance of the job it accepted, or None when it did the work itself.
+    """
+
+    def handle(delivery: Delivery) -> None:
+        with correlation_scope(delivery.properties.correlation_id):
+            try:
+                event = model.model_validate_json(delivery.body)
+            except ValidationError as error:
+                dead_letter_with_reason(delivery, *validation_reason(error))
+                count("amqp", "invalid")
+                return
+            try:
+                acceptance = accept(event)
+            except OperationalError as error:
+                count("amqp", "unavailable")
+                raise TransientError(f"database unavailable: {type(error.orig).__name__}") from error
+            delivery.ack()
+            count("amqp", "duplicate" if acceptance is not None and acceptance.duplicate else "accepted")
+
+    return handle

@@ -1,0 +1,102 @@
+"""``POST`` an event over HTTP: the same validation, idempotency and answers on every service.
+
+202 ``{"event_id","job_id","status":"enqueued"}``; the same event_id again: 200 with the original
+job_id and ``"duplicate": true``; 422 invalid (problem+json with each error); 401 bad key; 413
+too large; 503 with Retry-After when the broker cannot confirm (never a 202 that is later lost).
+"""
+
+import hmac
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
+
+from shared.correlation import correlation_scope
+from shared.errors import PermanentError
+from shared.http import problem, validation_errors
+from shared.intake import Acceptance
+from shared.publisher import PublishFailed
+from shared.schemas import Message
+
+CORRELATION_HEADER = "X-Correlation-ID"
+#: Seconds a client should wait after a 503 before posting the same event again.
+RETRY_AFTER_S = 5
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+def valid_api_key(given: str | None, api_keys: list[str]) -> bool:
+    if not api_keys:
+        return True
+    return given is not None and any(hmac.compare_digest(given.encode(), key.encode()) for key in api_keys)
+
+
+def install_event_route(
+    app: FastAPI,
+    path: str,
+    model: type[Message],
+    accept: Callable[[Message], Acceptance],
+    *,
+    api_keys: list[str],
+    max_body_bytes: int,
+    count: Callable[[str, str], None],
+) -> None:
+    """``POST path`` validates the body as ``model`` and calls ``accept`` (blocking) with it.
+
+    ``accept`` may raise ``PermanentError`` for an event that is well-formed but cannot be
+    served (an unknown template): a 422 with its message.
+    """
+
+    @app.post(path, status_code=202)
+    async def post_event(request: Request):
+        if not valid_api_key(request.headers.get("x-api-key"), api_keys):
+            count("http", "refused")
+            return problem(401, "Missing or wrong API key", headers={"WWW-Authenticate": "X-API-Key"})
+        try:
+            body = await read_limited_body(request, max_body_bytes)
+        except BodyTooLarge:
+            count("http", "refused")
+            return problem(413, "Event too large", f"An event may be at most {max_body_bytes} bytes")
+        try:
+            event = model.model_validate_json(body)
+        except ValidationError as error:
+            count("http", "invalid")
+            return problem(422, "Invalid event", errors=validation_errors(error.errors()))
+
+        with correlation_scope(request.headers.get(CORRELATION_HEADER)) as correlation_id:
+            try:
+                acceptance = await run_in_threadpool(accept, event)
+            except PermanentError as error:
+                count("http", "invalid")
+                return problem(422, "Invalid event", str(error))
+            except (PublishFailed, OperationalError) as error:
+                count("http", "unavailable")
+                return problem(
+                    503,
+                    "Not accepted, try again",
+                    f"{type(error).__name__}: the event was not recorded",
+                    headers={"Retry-After": str(RETRY_AFTER_S)},
+                )
+        answer = {"event_id": acceptance.event_id, "job_id": acceptance.job_id, "status": "enqueued"}
+        headers = {CORRELATION_HEADER: correlation_id}
+        count("http", "duplicate" if acceptance.duplicate else "accepted")
+        if acceptance.duplicate:
+            return JSONResponse({**answer, "duplicate": True}, status_code=200, headers=headers)
+        return JSONResponse(answer, status_code=202, headers=headers)
