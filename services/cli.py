@@ -1,4 +1,4 @@
-"""The ``herald`` command: ``up``, ``run SERVICE``, ``migrate``.
+"""The ``herald`` command: ``up``, ``run SERVICE``, ``migrate``, ``schedules``.
 
 ``herald up`` runs each service as a child process (``herald run SERVICE``) and owns their
 lifetimes: SIGINT/SIGTERM is passed on, each child gets up to ``STOP_GRACE_S`` to finish its work
@@ -53,6 +53,26 @@ def migrate(_args) -> int:
     finally:
         engine.dispose()
     print("herald: database schema is up to date")
+    return 0
+
+
+def schedules(_args) -> int:
+    """Print the recurring schedules with their next run times (configuration only: no broker needed)."""
+    from datetime import datetime, timezone
+
+    from services.scheduler.recurring import recurring_schedules
+    from services.scheduler.settings import SchedulerSettings
+
+    now = datetime.now(timezone.utc)
+    rows = [("NAME", "SCHEDULE", "TIMEZONE", "EMITS", "NEXT RUN")]
+    for schedule in recurring_schedules(SchedulerSettings()):
+        next_run = schedule.next_run_at(now)
+        rows.append(
+            (schedule.name, schedule.spec, schedule.timezone, schedule.emits, next_run.isoformat() if next_run else "-")
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
     return 0
 
 
@@ -142,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("service", choices=sorted(SERVICES))
     run_parser.set_defaults(func=run)
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=migrate)
+    commands.add_parser("schedules", help="list the recurring schedules and their next runs").set_defaults(
+        func=schedules
+    )
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -1,5 +1,37 @@
+from pydantic import field_validator
+
+from services.scheduler.crontab import crontab_trigger
+from shared.schemas.base import known_time_zone
 from shared.settings import PlatformSettings
 
 
 class SchedulerSettings(PlatformSettings):
     scheduler_port: int = 8003
+    #: Time zone the recurring schedules' cron expressions are read in.
+    scheduler_timezone: str = "UTC"
+    #: How often the due scan looks for digest schedules that have come due.
+    digest_scan_interval_s: int = 30
+    #: Digests per ``digest.due`` batch message (and per scan transaction).
+    digest_scan_batch_size: int = 1000
+    #: Recurring maintenance, as standard five-field cron expressions (0 or 7 = Sunday).
+    retention_cron: str = "30 3 * * *"
+    rollup_hourly_cron: str = "5 * * * *"
+    rollup_daily_cron: str = "15 0 * * *"
+    rollup_weekly_cron: str = "30 0 * * 1"
+    rollup_monthly_cron: str = "45 0 1 * *"
+    dead_letter_watchdog_cron: str = "*/5 * * * *"
+
+    _known_zone = field_validator("scheduler_timezone")(known_time_zone)
+
+    @field_validator(
+        "retention_cron",
+        "rollup_hourly_cron",
+        "rollup_daily_cron",
+        "rollup_weekly_cron",
+        "rollup_monthly_cron",
+        "dead_letter_watchdog_cron",
+    )
+    @classmethod
+    def _valid_cron(cls, expression: str) -> str:
+        crontab_trigger(expression, "UTC")  # raises ValueError with the reason
+        return expression
