@@ -1,6 +1,7 @@
 """Consuming foreign events from a queue: validate each delivery, hand it on, settle it.
 
-An undecodable or invalid event is dead-lettered with the reason, and the consumer goes on.
+An undecodable or invalid event is dead-lettered with the reason, and the consumer goes on; so
+is a well-formed one that ``accept`` refuses with a ``PermanentError`` (an unknown template).
 A dependency that is down (database, broker) is a transient failure: the delivery is requeued.
 """
 
@@ -14,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from shared.amqp_consumer import Delivery
 from shared.correlation import correlation_scope
 from shared.dead_letters import ERROR_HEADER, REASON_HEADER
-from shared.errors import TransientError
+from shared.errors import PermanentError, TransientError
 from shared.intake import Acceptance
 from shared.schemas import Message
 from shared.topology import dead_letter_queue
@@ -61,6 +62,10 @@ def event_handler(
                 return
             try:
                 acceptance = accept(event)
+            except PermanentError as error:
+                dead_letter_with_reason(delivery, "invalid_event", str(error))
+                count("amqp", "invalid")
+                return
             except OperationalError as error:
                 count("amqp", "unavailable")
                 raise TransientError(f"database unavailable: {type(error.orig).__name__}") from error

@@ -5,6 +5,7 @@ from functools import partial
 from services.auth_events.adapters.signin_history import SignInHistory
 from services.auth_events.api import AuthEventsApiDeps, build_app
 from services.auth_events.handlers import AuthEventsDeps, accept_signed_in
+from services.auth_events.retention import SignInRetention
 from services.auth_events.settings import AuthEventsSettings
 from shared.amqp_consumer import QueueConsumer
 from shared.clock import Clock
@@ -15,8 +16,8 @@ from shared.intake_metrics import IngressMetrics
 from shared.platform import build_platform, dead_letter_archiver
 from shared.publisher import DramatiqPublisher
 from shared.runtime import HttpServer, Service
-from shared.schemas import UserSignedInV1
-from shared.topology import AUTH_EVENTS_INGRESS, SEND_SIGNIN_ALERT
+from shared.schemas import MaintenanceDueV1, UserSignedInV1
+from shared.topology import AUTH_EVENTS_INGRESS, AUTH_EVENTS_MAINTENANCE, SEND_SIGNIN_ALERT
 
 #: The settings this service reads; ``herald`` builds them first to fail fast on bad values.
 SETTINGS_CLASS = AuthEventsSettings
@@ -45,6 +46,22 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
     archiver = dead_letter_archiver(
         platform, "auth-events-dead-letters", [AUTH_EVENTS_INGRESS.queue_name], declare=AUTH_EVENTS_INGRESS.declare
     )
+    # Retention of the sign-in history, when the scheduler says it is due.
+    retention = SignInRetention(platform.session_factory, platform.clock, settings.retention_signin_history_days)
+    maintenance = QueueConsumer(
+        name="auth-events-maintenance",
+        amqp_url=settings.amqp_url,
+        queues=[AUTH_EVENTS_MAINTENANCE.queue_name],
+        handle=event_handler(MaintenanceDueV1, retention.run),
+        declare=AUTH_EVENTS_MAINTENANCE.declare,
+        prefetch=1,
+    )
+    maintenance_archiver = dead_letter_archiver(
+        platform,
+        "auth-events-maintenance-dead-letters",
+        [AUTH_EVENTS_MAINTENANCE.queue_name],
+        declare=AUTH_EVENTS_MAINTENANCE.declare,
+    )
     app = build_app(
         AuthEventsApiDeps(
             handler_deps=deps,
@@ -54,6 +71,7 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
                 "database": database_check(platform.engine),
                 "broker": broker_check(settings.amqp_url),
                 "ingress_consumer": consumer_check(ingress),
+                "maintenance_consumer": consumer_check(maintenance),
             },
             count=count_signed_in,
             metrics_registry=platform.metrics_registry,
@@ -61,7 +79,7 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
     )
     return Service(
         name="auth-events",
-        intake=[HttpServer("auth-events-http", app, settings.http_host, settings.auth_events_port), ingress],
-        work=[archiver],
+        intake=[HttpServer("auth-events-http", app, settings.http_host, settings.auth_events_port), ingress, maintenance],
+        work=[archiver, maintenance_archiver],
         on_close=[platform.close],
     )

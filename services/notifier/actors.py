@@ -3,12 +3,21 @@
 import dramatiq
 from pydantic import ValidationError
 
-from services.notifier import handlers
+from services.notifier import digests, handlers, maintenance, notifications
+from services.notifier.digests import DigestDeps
 from services.notifier.handlers import NotifierDeps
+from services.notifier.maintenance.deps import MaintenanceDeps
+from services.notifier.notifications import NotificationDeps
 from shared.errors import PermanentError
-from shared.retry_policy import SIGNIN_ALERT_BACKOFF, retry_on_schedule
-from shared.schemas import SendSignInAlertV1
-from shared.topology import SEND_SIGNIN_ALERT
+from shared.retry_policy import DEFAULT_BACKOFF, SIGNIN_ALERT_BACKOFF, retry_on_schedule
+from shared.schemas import DeliverNotificationV1, RunMaintenanceV1, SendDigestsV1, SendSignInAlertV1
+from shared.topology import DELIVER_NOTIFICATION, RUN_MAINTENANCE, SEND_DIGESTS, SEND_SIGNIN_ALERT
+
+#: A batch holds up to 5000 digests, one email each: longer than the default attempt limit.
+#: A batch cut short is retried, and the retry skips the digests already done.
+SEND_DIGESTS_TIME_LIMIT_MS = 15 * 60 * 1000
+#: Retention works through a backlog in batches; a run cut short resumes where it stopped.
+RUN_MAINTENANCE_TIME_LIMIT_MS = 30 * 60 * 1000
 
 
 def declare_actors(broker: dramatiq.Broker, deps: NotifierDeps) -> list[dramatiq.Actor]:
@@ -28,4 +37,66 @@ def declare_actors(broker: dramatiq.Broker, deps: NotifierDeps) -> list[dramatiq
             throws=(PermanentError, ValidationError),
             job_type=SEND_SIGNIN_ALERT.job_type,
         )
+    ]
+
+
+def declare_notification_actors(broker: dramatiq.Broker, deps: NotificationDeps) -> list[dramatiq.Actor]:
+    """One actor per priority, each on its own queue, all running the same handler."""
+
+    def deliver_notification(payload: dict) -> None:
+        command = DeliverNotificationV1.model_validate(payload)
+        with retry_on_schedule(DEFAULT_BACKOFF):
+            notifications.deliver_notification(command, deps)
+
+    return [
+        dramatiq.actor(
+            deliver_notification,
+            broker=broker,
+            actor_name=route.actor_name,
+            queue_name=route.queue_name,
+            max_retries=DEFAULT_BACKOFF.max_retries,
+            # A malformed message, an unrenderable template or a refused address cannot get better.
+            throws=(PermanentError, ValidationError),
+            job_type=route.job_type,
+        )
+        for route in DELIVER_NOTIFICATION.values()
+    ]
+
+
+def declare_scheduled_actors(
+    broker: dramatiq.Broker, digest_deps: DigestDeps, maintenance_deps: MaintenanceDeps
+) -> list[dramatiq.Actor]:
+    """The work the scheduler's events ask for: digests and maintenance, on the bulk queue."""
+
+    def send_digests(payload: dict) -> None:
+        command = SendDigestsV1.model_validate(payload)
+        with retry_on_schedule(DEFAULT_BACKOFF):
+            digests.send_digests(command, digest_deps)
+
+    def run_maintenance(payload: dict) -> None:
+        command = RunMaintenanceV1.model_validate(payload)
+        with retry_on_schedule(DEFAULT_BACKOFF):
+            maintenance.run_maintenance(command, maintenance_deps)
+
+    return [
+        dramatiq.actor(
+            send_digests,
+            broker=broker,
+            actor_name=SEND_DIGESTS.actor_name,
+            queue_name=SEND_DIGESTS.queue_name,
+            max_retries=DEFAULT_BACKOFF.max_retries,
+            throws=(PermanentError, ValidationError),
+            job_type=SEND_DIGESTS.job_type,
+            time_limit=SEND_DIGESTS_TIME_LIMIT_MS,
+        ),
+        dramatiq.actor(
+            run_maintenance,
+            broker=broker,
+            actor_name=RUN_MAINTENANCE.actor_name,
+            queue_name=RUN_MAINTENANCE.queue_name,
+            max_retries=DEFAULT_BACKOFF.max_retries,
+            throws=(PermanentError, ValidationError),
+            job_type=RUN_MAINTENANCE.job_type,
+            time_limit=RUN_MAINTENANCE_TIME_LIMIT_MS,
+        ),
     ]

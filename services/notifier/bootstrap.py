@@ -1,22 +1,46 @@
 """notifier's composition root: the only place that reads configuration and builds adapters."""
 
+from functools import partial
+
 import httpx
 
-from services.notifier.actors import declare_actors
+from services.notifier.actors import declare_actors, declare_notification_actors, declare_scheduled_actors
 from services.notifier.adapters.delivery_log import DeliveryLog
+from services.notifier.adapters.digest_store import DigestStore
 from services.notifier.adapters.email_senders import build_email_sender
+from services.notifier.adapters.notification_store import NotificationStore, OutcomeLog
+from services.notifier.adapters.preference_store import PreferenceStore
 from services.notifier.api import NotifierApiDeps, build_app
+from services.notifier.digests import DigestDeps, DigestPolicy
 from services.notifier.email import EmailSender
 from services.notifier.handlers import NotifierDeps, SignInAlertPolicy
+from services.notifier.maintenance.deps import MaintenanceDeps, RetentionPolicy, WatchdogPolicy
+from services.notifier.notification_templates import NotificationTemplates
+from services.notifier.notifications import NotificationDeps, accept_notification
+from services.notifier.notifications_api import NotificationApiDeps, install_notification_routes
+from services.notifier.scheduled_events import ScheduledEventsDeps, scheduled_events_handler
 from services.notifier.settings import NotifierSettings
+from services.notifier.stats_api import StatsApiDeps, install_stats_routes
+from shared.amqp_consumer import QueueConsumer
 from shared.clock import Clock
+from shared.event_consumer import event_handler
 from shared.health import broker_check, consumer_check, database_check
+from shared.intake import JobIntake
+from shared.intake_metrics import IngressMetrics
 from shared.metrics import LedgerCollector
 from shared.platform import StartupError, build_platform, dead_letter_archiver
-from shared.publisher import publish_raw
+from shared.publisher import DramatiqPublisher, publish_raw
 from shared.rate_limit import SlidingWindowLimit
 from shared.runtime import HttpServer, Service, WorkerPool
-from shared.topology import NOTIFIER_BULK_QUEUE, NOTIFIER_CRITICAL_QUEUE, NOTIFIER_DEFAULT_QUEUE, NOTIFIER_QUEUES
+from shared.schemas import NotificationRequestedV1
+from shared.topology import (
+    NOTIFIER_BULK_QUEUE,
+    NOTIFIER_CRITICAL_QUEUE,
+    NOTIFIER_DEFAULT_QUEUE,
+    NOTIFIER_QUEUES,
+    NOTIFIER_REQUESTS,
+    NOTIFIER_SCHEDULED,
+)
 
 #: Outbound HTTP (SendGrid): bounded, because a worker thread cannot be interrupted mid-call.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -52,15 +76,87 @@ def bootstrap(
             from_header=settings.email_from,
             limit_per_hour=settings.signin_alert_limit_per_hour,
         ),
+        outcomes=OutcomeLog(platform.clock),
     )
     broker = platform.broker
     declare_actors(broker, deps)
+    notification_deps = NotificationDeps(
+        session_factory=platform.session_factory,
+        ledger=platform.ledger,
+        intake=JobIntake(platform.session_factory, platform.ledger, DramatiqPublisher(broker)),
+        templates=NotificationTemplates(product_name=settings.product_name, default_locale=settings.default_locale),
+        notifications=NotificationStore(platform.clock),
+        outcomes=OutcomeLog(platform.clock),
+        preferences=PreferenceStore(platform.clock),
+        email_sender=email_sender,
+        from_header=settings.email_from,
+    )
+    declare_notification_actors(broker, notification_deps)
+    declare_scheduled_actors(
+        broker,
+        DigestDeps(
+            session_factory=platform.session_factory,
+            store=DigestStore(platform.clock),
+            preferences=PreferenceStore(platform.clock),
+            outcomes=OutcomeLog(platform.clock),
+            email_sender=email_sender,
+            policy=DigestPolicy(settings.product_name, settings.default_locale, settings.email_from),
+        ),
+        MaintenanceDeps(
+            session_factory=platform.session_factory,
+            clock=platform.clock,
+            email_sender=email_sender,
+            retention=RetentionPolicy(
+                finished_jobs_days=settings.retention_finished_jobs_days,
+                dead_jobs_days=settings.retention_dead_jobs_days,
+                dead_letters_days=settings.retention_dead_letters_days,
+                notifications_days=settings.retention_notifications_days,
+            ),
+            watchdog=WatchdogPolicy(
+                threshold=settings.dlq_alert_threshold,
+                repeat_hours=settings.dlq_alert_repeat_hours,
+                admin_email=settings.admin_email,
+                from_header=settings.email_from,
+                product_name=settings.product_name,
+            ),
+        ),
+    )
     for queue in NOTIFIER_QUEUES:
         broker.declare_queue(queue, ensure=True)
 
     # notifier serves the jobs and the dead letters, so it reports their counts too.
     platform.metrics_registry.register(LedgerCollector(platform.ledger, platform.dead_letters))
     archiver = dead_letter_archiver(platform, "notifier-dead-letters", list(NOTIFIER_QUEUES))
+    ingress_metrics = IngressMetrics(platform.metrics_registry)
+    count_requested = ingress_metrics.counter("notification.requested")
+    requests_consumer = QueueConsumer(
+        name="notifier-requests",
+        amqp_url=settings.amqp_url,
+        queues=[NOTIFIER_REQUESTS.queue_name],
+        handle=event_handler(
+            NotificationRequestedV1,
+            partial(accept_notification, received_via="amqp", deps=notification_deps),
+            count_requested,
+        ),
+        declare=NOTIFIER_REQUESTS.declare,
+    )
+    requests_archiver = dead_letter_archiver(
+        platform, "notifier-request-dead-letters", [NOTIFIER_REQUESTS.queue_name], declare=NOTIFIER_REQUESTS.declare
+    )
+    # The scheduler's events (digests due, maintenance due) become jobs on notifier's own queues.
+    scheduled_consumer = QueueConsumer(
+        name="notifier-scheduled",
+        amqp_url=settings.amqp_url,
+        queues=[NOTIFIER_SCHEDULED.queue_name],
+        handle=scheduled_events_handler(
+            ScheduledEventsDeps(JobIntake(platform.session_factory, platform.ledger, DramatiqPublisher(broker))),
+            ingress_metrics.counter("scheduler.events"),
+        ),
+        declare=NOTIFIER_SCHEDULED.declare,
+    )
+    scheduled_archiver = dead_letter_archiver(
+        platform, "notifier-scheduled-dead-letters", [NOTIFIER_SCHEDULED.queue_name], declare=NOTIFIER_SCHEDULED.declare
+    )
     app = build_app(
         NotifierApiDeps(
             ledger=platform.ledger,
@@ -71,18 +167,32 @@ def bootstrap(
                 "database": database_check(platform.engine),
                 "broker": broker_check(settings.amqp_url),
                 "dead_letter_archiver": consumer_check(archiver),
+                "requests_consumer": consumer_check(requests_consumer),
+                "scheduled_consumer": consumer_check(scheduled_consumer),
             },
             metrics_registry=platform.metrics_registry,
         )
     )
+    install_notification_routes(
+        app,
+        NotificationApiDeps(
+            handler_deps=notification_deps,
+            api_keys=settings.ingress_api_keys,
+            max_event_bytes=settings.max_event_bytes,
+            count=count_requested,
+        ),
+    )
+    install_stats_routes(app, StatsApiDeps(platform.session_factory, settings.admin_token))
     return Service(
         name="notifier",
-        intake=[HttpServer("notifier-http", app, settings.http_host, settings.notifier_port)],
+        intake=[HttpServer("notifier-http", app, settings.http_host, settings.notifier_port), requests_consumer, scheduled_consumer],
         work=[
             WorkerPool("notifier-critical", broker, {NOTIFIER_CRITICAL_QUEUE}, settings.critical_worker_threads),
             WorkerPool("notifier-default", broker, {NOTIFIER_DEFAULT_QUEUE}, settings.default_worker_threads),
             WorkerPool("notifier-bulk", broker, {NOTIFIER_BULK_QUEUE}, settings.bulk_worker_threads),
             archiver,
+            requests_archiver,
+            scheduled_archiver,
         ],
         on_close=[http_client.close, email_sender.close, platform.close],
     )

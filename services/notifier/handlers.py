@@ -1,20 +1,22 @@
 """notifier's logic, over plain data. Side effects come in as dependencies (see bootstrap)."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier.adapters.delivery_log import DeliveryLog
+from services.notifier.adapters.notification_store import OutcomeLog
 from services.notifier.email import EmailSender, PermanentEmailError
 from services.notifier.rendering import render_signin_alert
+from shared.clock import SystemClock
 from shared.db import unit_of_work
 from shared.ledger import JobLedger
 from shared.masking import mask_email
 from shared.rate_limit import SlidingWindowLimit
-from shared.schemas import SendSignInAlertV1
+from shared.schemas import SECURITY_CATEGORY, SendSignInAlertV1
 
 logger = logging.getLogger("herald.notifier")
 
@@ -43,6 +45,8 @@ class NotifierDeps:
     rate_limit: SlidingWindowLimit
     email_sender: EmailSender
     signin_alert_policy: SignInAlertPolicy
+    #: What became of each alert, for the statistics (bootstrap passes one on its clock).
+    outcomes: OutcomeLog = field(default_factory=lambda: OutcomeLog(SystemClock()))
 
 
 def send_signin_alert(command: SendSignInAlertV1, deps: NotifierDeps) -> AlertOutcome:
@@ -63,6 +67,8 @@ def send_signin_alert(command: SendSignInAlertV1, deps: NotifierDeps) -> AlertOu
             limit=policy.limit_per_hour,
             window=SIGNIN_ALERT_WINDOW,
         )
+        if not allowed:
+            _record_outcome(deps, session, command, "skipped", "rate_limited")
     if not allowed:
         deps.ledger.skip(command.job_id, "rate_limited")
         logger.info("alert skipped: rate limited", extra={"job_id": command.job_id, "user_id": command.user.id})
@@ -80,6 +86,7 @@ def send_signin_alert(command: SendSignInAlertV1, deps: NotifierDeps) -> AlertOu
         # Nothing will be sent for this job, so it does not count against the user's limit.
         with unit_of_work(deps.session_factory) as session:
             deps.rate_limit.release(session, command.job_id)
+            _record_outcome(deps, session, command, "failed", "permanent_error")
         raise
     with unit_of_work(deps.session_factory) as session:
         deps.delivery_log.record(
@@ -89,8 +96,23 @@ def send_signin_alert(command: SendSignInAlertV1, deps: NotifierDeps) -> AlertOu
             transport=deps.email_sender.name,
             provider_message_id=provider_message_id,
         )
+        _record_outcome(deps, session, command, "sent")
     logger.info(
         "alert sent",
         extra={"job_id": command.job_id, "to": mask_email(command.user.email), "transport": deps.email_sender.name},
     )
     return AlertOutcome.SENT
+
+
+def _record_outcome(
+    deps: NotifierDeps, session: Session, command: SendSignInAlertV1, outcome: str, reason: str | None = None
+) -> None:
+    deps.outcomes.record(
+        session,
+        job_id=command.job_id,
+        user_id=command.user.id,
+        category=SECURITY_CATEGORY,
+        channel="email",
+        outcome=outcome,
+        reason=reason,
+    )

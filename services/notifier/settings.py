@@ -1,5 +1,7 @@
 from typing import Literal
 
+from pydantic import Field
+
 from shared.settings import PlatformSettings
 
 
@@ -18,6 +20,19 @@ class NotifierSettings(PlatformSettings):
     critical_worker_threads: int = 4
     default_worker_threads: int = 2
     bulk_worker_threads: int = 1
+    #: Retention, in days: finished (completed, skipped, cancelled) jobs, dead jobs, archived
+    #: dead letters, and delivered notifications with their outcomes, email delivery log and
+    #: digest deliveries. Outcomes feed the monthly rollup, so they are kept at least 35 days.
+    retention_finished_jobs_days: int = Field(default=30, ge=1)
+    retention_dead_jobs_days: int = Field(default=90, ge=1)
+    retention_dead_letters_days: int = Field(default=90, ge=1)
+    retention_notifications_days: int = Field(default=90, ge=35)
+    #: The dead-letter watchdog alerts at this many archived dead letters...
+    dlq_alert_threshold: int = Field(default=10, ge=1)
+    #: ...at most once per this many hours, unless the count has doubled since the last alert.
+    dlq_alert_repeat_hours: int = Field(default=24, ge=1)
+    #: Where the watchdog emails its alert; empty: the alert is only logged.
+    admin_email: str = ""
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()

@@ -1,0 +1,150 @@
+"""Accepted notifications (their text, in-app and digest state) and what became of each channel."""
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from services.notifier.notification_templates import RenderedNotification
+from services.notifier.tables import Notification, NotificationOutcome
+from shared.clock import Clock
+from shared.db import insert_ignoring_conflicts
+from shared.schemas import NotificationRequestedV1
+
+DIGEST_PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    count: int
+    unread_count: int
+    items: list[Notification]
+
+
+class NotificationStore:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def add(self, session: Session, job_id: str, request: NotificationRequestedV1, rendered: RenderedNotification) -> bool:
+        """Keep the accepted request under its job id; False when it is kept already."""
+        return insert_ignoring_conflicts(
+            session,
+            Notification.__table__,
+            {
+                "id": job_id,
+                "event_id": request.event_id,
+                "user_id": request.recipient.user_id,
+                "category": request.category,
+                "template": request.template,
+                "priority": request.priority,
+                "delivery": request.delivery,
+                "locale": rendered.locale,
+                "title": rendered.title,
+                "body": rendered.body,
+                "data": request.data,
+                "created_at": self._clock.now(),
+                "in_app": False,
+                "read_at": None,
+                "digest_state": None,
+            },
+        )
+
+    def show_in_app(self, session: Session, job_id: str) -> None:
+        session.execute(update(Notification).where(Notification.id == job_id).values(in_app=True))
+
+    def await_digest(self, session: Session, job_id: str) -> None:
+        """Leave the notification for the next digest, unless a digest has already taken it."""
+        session.execute(
+            update(Notification)
+            .where(Notification.id == job_id, Notification.digest_state.is_(None))
+            .values(digest_state=DIGEST_PENDING)
+        )
+
+    # -- the in-app inbox --
+
+    def inbox(self, session: Session, user_id: str, *, unread_only: bool, limit: int, offset: int) -> InboxPage:
+        """A page of the user's in-app notifications, newest first; ``count`` is of the filtered list."""
+        shown = and_(Notification.user_id == user_id, Notification.in_app.is_(True))
+        unread = and_(shown, Notification.read_at.is_(None))
+        listed = unread if unread_only else shown
+        count = session.scalar(select(func.count()).select_from(Notification).where(listed))
+        unread_count = count if unread_only else session.scalar(select(func.count()).select_from(Notification).where(unread))
+        items = session.scalars(
+            select(Notification)
+            .where(listed)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return InboxPage(count, unread_count, list(items))
+
+    def mark_read(self, session: Session, user_id: str, notification_id: str) -> datetime | None:
+        """Mark one of the user's in-app notifications read; its read time (the first one stays),
+        or None when the user has no such notification."""
+        notification = session.scalar(
+            select(Notification).where(
+                Notification.id == notification_id, Notification.user_id == user_id, Notification.in_app.is_(True)
+            )
+        )
+        if notification is None:
+            return None
+        if notification.read_at is None:
+            notification.read_at = self._clock.now()
+        return notification.read_at
+
+    def mark_all_read(self, session: Session, user_id: str) -> int:
+        return session.execute(
+            update(Notification)
+            .where(Notification.user_id == user_id, Notification.in_app.is_(True), Notification.read_at.is_(None))
+            .values(read_at=self._clock.now())
+        ).rowcount
+
+
+class OutcomeLog:
+    """One row per job and channel: sent, skipped (why) or failed. Also the proof an email went out."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def email_sent(self, session: Session, job_id: str) -> bool:
+        return session.execute(_EMAIL_SENT, {"p_job_id": job_id}).first() is not None
+
+    def record(
+        self, session: Session, *, job_id: str, user_id: str, category: str, channel: str, outcome: str, reason: str | None = None
+    ) -> None:
+        """Record the outcome once; only a ``failed`` one gives way, to a later attempt's (a replay)."""
+        values = {
+            "job_id": job_id,
+            "user_id": user_id,
+            "category": category,
+            "channel": channel,
+            "outcome": outcome,
+            "reason": reason,
+            "occurred_at": self._clock.now(),
+        }
+        if outcome == "failed":
+            insert_ignoring_conflicts(session, NotificationOutcome.__table__, values)
+        else:
+            session.execute(_replacing_failed(session.get_bind().dialect.name), values)
+
+
+_EMAIL_SENT = select(NotificationOutcome.id).where(
+    NotificationOutcome.job_id == bindparam("p_job_id"),
+    NotificationOutcome.channel == "email",
+    NotificationOutcome.outcome == "sent",
+)
+
+
+@functools.cache
+def _replacing_failed(dialect: str):
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    statement = insert(NotificationOutcome.__table__)
+    table = NotificationOutcome.__table__
+    return statement.on_conflict_do_update(
+        index_elements=["job_id", "channel"],
+        set_={column: statement.excluded[column] for column in ("outcome", "reason", "occurred_at")},
+        where=table.c.outcome == "failed",
+    )

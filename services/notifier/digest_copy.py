@@ -1,0 +1,82 @@
+"""The words of the digest email, one frozen set per locale. Placeholders are ``str.format``
+fields filled by ``services.notifier.digest_rendering``."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DigestCopy:
+    subject: str  # {product} {period}
+    #: The period word that goes into the subject and intro, by frequency.
+    period_names: dict[str, str]
+    greeting: str  # {name}
+    greeting_without_name: str
+    intro: str  # {count} {period}
+    times_note: str  # {zone}
+    more: str  # {count}
+    footer: str  # {product} {period}
+    sign_off: str
+    signature: str  # {product}
+    #: One item's time: {year} {month} {month_name} {day} {time}
+    item_time_format: str
+    month_names: tuple[str, ...]  # January first
+
+
+EN = DigestCopy(
+    subject="📬 Your {period} digest from {product}",
+    period_names={"daily": "daily", "weekly": "weekly", "monthly": "monthly"},
+    greeting="Hello, {name}!",
+    greeting_without_name="Hello!",
+    intro="Here is what happened since your last digest ({count}):",
+    times_note="Times are shown in {zone}.",
+    more="…and {count} more.",
+    footer="You receive this email because you subscribed to a {period} digest from {product}.",
+    sign_off="Thanks,",
+    signature="The {product} team",
+    item_time_format="{day} {month_name} {year}, {time}",
+    month_names=(
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+)
+
+MN = DigestCopy(
+    subject="📬 Таны {period} тойм - {product}",
+    period_names={"daily": "өдрийн", "weekly": "долоо хоногийн", "monthly": "сарын"},
+    greeting="Сайн байна уу, {name}!",
+    greeting_without_name="Сайн байна уу!",
+    intro="Өмнөх тоймоос хойш танд ирсэн мэдэгдлүүд ({count}):",
+    times_note="Цагийг {zone} цагийн бүсээр харуулав.",
+    more="…болон өөр {count} мэдэгдэл.",
+    footer="Та {product}-н {period} тоймд бүртгүүлсэн тул энэ имэйлийг хүлээн авлаа.",
+    sign_off="Баярлалаа,",
+    signature="{product} баг",
+    # Mongolian writes dates year-first with numbered months: "2026 оны 11-р сарын 23".
+    item_time_format="{year} оны {month}-р сарын {day}, {time}",
+    month_names=(
+        "Нэгдүгээр сар",
+        "Хоёрдугаар сар",
+        "Гуравдугаар сар",
+        "Дөрөвдүгээр сар",
+        "Тавдугаар сар",
+        "Зургаадугаар сар",
+        "Долдугаар сар",
+        "Наймдугаар сар",
+        "Есдүгээр сар",
+        "Аравдугаар сар",
+        "Арван нэгдүгээр сар",
+        "Арван хоёрдугаар сар",
+    ),
+)
+
+COPY_BY_LOCALE: dict[str, DigestCopy] = {"en": EN, "mn": MN}

@@ -1,0 +1,83 @@
+"""Render a digest into an email in the recipient's language, with times in the digest's zone."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from services.notifier.digest_copy import COPY_BY_LOCALE, DigestCopy
+from services.notifier.email import OutgoingEmail
+from shared.schemas.scheduler import DigestDueV1
+
+# Loaded once at import, like the sign-in alert's: templates ship with the code.
+_LOADER = jinja2.PackageLoader("services.notifier", "templates")
+_OPTIONS = {"loader": _LOADER, "undefined": jinja2.StrictUndefined, "trim_blocks": True, "lstrip_blocks": True}
+_HTML_TEMPLATE = jinja2.Environment(autoescape=True, **_OPTIONS).get_template("digest.html")
+# Plain text shows what a title holds ("<b>" stays "<b>"), so escaping stays off here.
+_TEXT_TEMPLATE = jinja2.Environment(autoescape=False, keep_trailing_newline=True, **_OPTIONS).get_template(
+    "digest.txt"
+)
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    title: str
+    body: str
+    created_at: datetime
+
+
+def render_digest(
+    digest: DigestDueV1,
+    items: list[DigestItem],
+    more: int,
+    *,
+    job_id: str,
+    product_name: str,
+    default_locale: str,
+    from_header: str,
+) -> OutgoingEmail:
+    """``items`` are listed as given; ``more`` others are summed up as "and N more"."""
+    locale = digest.recipient.locale or default_locale
+    copy = COPY_BY_LOCALE.get(locale)
+    if copy is None:
+        raise ValueError(f"no digest copy for locale {locale!r}")
+    zone = ZoneInfo(digest.timezone)
+    period = copy.period_names[digest.frequency]
+    name = digest.recipient.name
+    subject = copy.subject.format(product=product_name, period=period)
+    context = {
+        "locale": locale,
+        "subject": subject,
+        "greeting": copy.greeting.format(name=name) if name else copy.greeting_without_name,
+        "intro": copy.intro.format(count=len(items) + more, period=period),
+        "times_note": copy.times_note.format(zone=digest.timezone),
+        "items": [
+            {"title": item.title, "body": item.body, "time": format_item_time(item.created_at, zone, copy)}
+            for item in items
+        ],
+        "more": copy.more.format(count=more) if more else "",
+        "sign_off": copy.sign_off,
+        "signature": copy.signature.format(product=product_name),
+        "footer": copy.footer.format(product=product_name, period=period),
+    }
+    return OutgoingEmail(
+        to_address=digest.recipient.email,
+        to_name=name,
+        from_header=from_header,
+        subject=subject,
+        text=_TEXT_TEMPLATE.render(context),
+        html=_HTML_TEMPLATE.render(context),
+        idempotency_key=job_id,
+    )
+
+
+def format_item_time(moment: datetime, zone: ZoneInfo, copy: DigestCopy) -> str:
+    local = moment.astimezone(zone)
+    return copy.item_time_format.format(
+        year=local.year,
+        month=local.month,
+        month_name=copy.month_names[local.month - 1],
+        day=local.day,
+        time=f"{local:%H:%M}",
+    )

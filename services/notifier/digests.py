@@ -1,0 +1,230 @@
+"""Building and sending due digests, one period of one schedule at a time, at most once.
+
+Policies (README "Digests"):
+- A period is done once a DigestDelivery row exists for (schedule_id, period_key): sent, empty,
+  muted or failed. A redelivered or re-emitted digest finds it and does nothing.
+- A digest covers the user's notifications waiting for a digest (``pending``) created up to its
+  ``scheduled_for``, in its categories (none listed: all). It lists the newest ``max_items``,
+  newest first, and sums up the rest as "and N more". Everything it covers is marked digested,
+  listed or not, so a busy user gets this period's news rather than a growing backlog.
+- Muted users, and users who opted out of the ``digest`` category on email, get no email; the
+  covered notifications are marked digested anyway so they do not pile up (they stay in the
+  in-app inbox). Notifications of a category the user opted out of by email since they were
+  requested are covered but not listed.
+- Nothing to list: no email (outcome ``empty``).
+- A transient email failure leaves the digest undone and, after the rest of the batch, fails the
+  job so it is retried (done digests are skipped). A permanent failure (a refused address) marks
+  the period ``failed`` and leaves the notifications pending for the next period.
+- Outcomes: one per digest (category ``digest``, channel ``email``, under the digest's own job
+  id), and one per covered notification under its own job id and category: ``sent``, or
+  ``skipped`` with ``muted``/``opted_out``.
+"""
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.notifier.adapters.digest_store import DigestStore, PendingNotification
+from services.notifier.adapters.notification_store import OutcomeLog
+from services.notifier.adapters.preference_store import PreferenceStore
+from services.notifier.digest_rendering import render_digest
+from services.notifier.email import EmailSender, PermanentEmailError, TransientEmailError
+from services.notifier.preferences import Preferences
+from shared.db import unit_of_work
+from shared.masking import mask_email
+from shared.schemas.scheduler import DigestDueV1, SendDigestsV1
+from shared.topology import SEND_DIGESTS
+
+logger = logging.getLogger("herald.notifier.digests")
+
+#: The category digests are recorded under, and the one a user opts out of to stop them.
+DIGEST_CATEGORY = "digest"
+EMAIL = "email"
+
+
+class DigestOutcome(StrEnum):
+    SENT = "sent"
+    EMPTY = "empty"
+    MUTED = "muted"
+    FAILED = "failed"
+    ALREADY_DONE = "already_done"
+
+
+@dataclass(frozen=True)
+class DigestPolicy:
+    product_name: str
+    default_locale: str
+    from_header: str
+
+
+@dataclass
+class DigestDeps:
+    session_factory: sessionmaker[Session]
+    store: DigestStore
+    preferences: PreferenceStore
+    outcomes: OutcomeLog
+    email_sender: EmailSender
+    policy: DigestPolicy
+
+
+@dataclass(frozen=True)
+class DigestPlan:
+    #: Every notification this digest covers: marked digested when it is done.
+    covered: list[PendingNotification]
+    #: The ones it lists, newest first.
+    listed_ids: list[str]
+    #: The ones it sums up as "and N more".
+    more: int
+    #: Covered but not shown: the user opted out of their category by email.
+    opted_out_ids: frozenset[str]
+
+    @property
+    def covered_ids(self) -> list[str]:
+        return [item.id for item in self.covered]
+
+
+def plan_digest(pending: list[PendingNotification], preferences: Preferences, max_items: int) -> DigestPlan:
+    """``pending`` newest first; notifications the user no longer wants by email are not shown."""
+    shown = [item.id for item in pending if preferences.allows(item.category, EMAIL)]
+    listed = shown[:max_items]
+    opted_out = frozenset(item.id for item in pending) - set(shown)
+    return DigestPlan(covered=pending, listed_ids=listed, more=len(shown) - len(listed), opted_out_ids=opted_out)
+
+
+def digest_job_id(digest: DigestDueV1) -> str:
+    """The id one digest's outcome and email go by: stable per schedule and period."""
+    return SEND_DIGESTS.job_id_for(f"digest-item:{digest.event_id}")
+
+
+def send_digests(command: SendDigestsV1, deps: DigestDeps) -> dict[str, DigestOutcome]:
+    """Send every digest of the batch that is not done yet; safe to run again."""
+    outcomes: dict[str, DigestOutcome] = {}
+    not_sent_now: list[str] = []
+    for digest in command.batch.digests:
+        try:
+            outcomes[digest.event_id] = send_digest(digest, deps)
+        except TransientEmailError as error:
+            not_sent_now.append(digest.event_id)
+            logger.warning("digest not sent; will retry", extra={"digest_event_id": digest.event_id, "error": str(error)})
+    if not_sent_now:
+        # Fail the job only now, so one slow recipient does not hold back the rest of the batch.
+        raise TransientEmailError(
+            f"{len(not_sent_now)} of {len(command.batch.digests)} digests could not be sent yet"
+        )
+    logger.info(
+        "digest batch done",
+        extra={"job_id": command.job_id, "outcomes": {o.value: list(outcomes.values()).count(o) for o in DigestOutcome}},
+    )
+    return outcomes
+
+
+def send_digest(digest: DigestDueV1, deps: DigestDeps) -> DigestOutcome:
+    job_id = digest_job_id(digest)
+    user_id = digest.recipient.user_id
+    with unit_of_work(deps.session_factory) as session:
+        if deps.store.already_delivered(session, digest.schedule_id, digest.period_key):
+            return DigestOutcome.ALREADY_DONE
+        preferences = deps.preferences.get(session, user_id)
+        pending = deps.store.pending(session, user_id, up_to=digest.scheduled_for, categories=digest.categories)
+        plan = plan_digest(pending, preferences, digest.max_items)
+        items = deps.store.items(session, plan.listed_ids) if plan.listed_ids else []
+
+    if not preferences.allows(DIGEST_CATEGORY, EMAIL):
+        reason = "muted" if preferences.blocks_everything else "opted_out"
+        _finish(deps, digest, job_id, DigestOutcome.MUTED, plan, outcome="skipped", reason=reason)
+        return DigestOutcome.MUTED
+    if not items:
+        _finish(deps, digest, job_id, DigestOutcome.EMPTY, plan, outcome="skipped", reason="empty")
+        return DigestOutcome.EMPTY
+
+    policy = deps.policy
+    email = render_digest(
+        digest,
+        items,
+        plan.more,
+        job_id=job_id,
+        product_name=policy.product_name,
+        default_locale=policy.default_locale,
+        from_header=policy.from_header,
+    )
+    try:
+        provider_message_id = deps.email_sender.send(email)
+    except PermanentEmailError as error:
+        # The notifications stay pending: the next period may reach a corrected address.
+        _finish(deps, digest, job_id, DigestOutcome.FAILED, None, outcome="failed", reason="permanent_error")
+        logger.warning(
+            "digest refused by the email transport",
+            extra={"job_id": job_id, "to": mask_email(digest.recipient.email), "error": str(error)},
+        )
+        return DigestOutcome.FAILED
+    _finish(
+        deps,
+        digest,
+        job_id,
+        DigestOutcome.SENT,
+        plan,
+        outcome="sent",
+        items=len(items),
+        provider_message_id=provider_message_id,
+    )
+    logger.info(
+        "digest sent",
+        extra={"job_id": job_id, "to": mask_email(digest.recipient.email), "items": len(items), "more": plan.more},
+    )
+    return DigestOutcome.SENT
+
+
+def _finish(
+    deps: DigestDeps,
+    digest: DigestDueV1,
+    job_id: str,
+    delivery_outcome: DigestOutcome,
+    plan: DigestPlan | None,
+    *,
+    outcome: str,
+    reason: str | None = None,
+    items: int = 0,
+    provider_message_id: str | None = None,
+) -> None:
+    """Record the period as done, and what became of the digest and of each notification it
+    covered (``plan``; None leaves them pending), in one transaction."""
+    user_id = digest.recipient.user_id
+    with unit_of_work(deps.session_factory) as session:
+        recorded = deps.store.record_delivery(
+            session,
+            schedule_id=digest.schedule_id,
+            period_key=digest.period_key,
+            user_id=user_id,
+            job_id=job_id,
+            outcome=delivery_outcome.value,
+            items=items,
+            provider_message_id=provider_message_id,
+        )
+        if not recorded:
+            return  # a concurrent run finished this period first
+        deps.outcomes.record(
+            session, job_id=job_id, user_id=user_id, category=DIGEST_CATEGORY, channel=EMAIL, outcome=outcome, reason=reason
+        )
+        if plan is None:
+            return
+        deps.store.mark_digested(session, plan.covered_ids, digest.period_key)
+        # Each notification's email outcome, under its own job and category, as immediate
+        # email records it: the statistics count digested notifications like any other.
+        for item in plan.covered:
+            if delivery_outcome is DigestOutcome.MUTED:
+                item_outcome, item_reason = "skipped", reason
+            elif item.id in plan.opted_out_ids:
+                item_outcome, item_reason = "skipped", "opted_out"
+            else:
+                item_outcome, item_reason = "sent", None
+            deps.outcomes.record(
+                session,
+                job_id=item.id,
+                user_id=user_id,
+                category=item.category,
+                channel=EMAIL,
+                outcome=item_outcome,
+                reason=item_reason,
+            )

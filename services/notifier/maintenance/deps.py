@@ -1,0 +1,50 @@
+"""What maintenance tasks are given, and what each gives back."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.notifier.email import EmailSender
+from shared.clock import Clock
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    finished_jobs_days: int = 30
+    dead_jobs_days: int = 90
+    dead_letters_days: int = 90
+    #: Notifications, their outcomes, the email delivery log, digest deliveries, maintenance runs.
+    notifications_days: int = 90
+    #: Rate-limit hits matter for an hour; a day leaves room for a slow clock.
+    rate_limit_hits_days: int = 1
+    #: Rows per DELETE transaction, so no transaction holds locks for long.
+    batch_size: int = 1000
+
+
+@dataclass(frozen=True)
+class WatchdogPolicy:
+    threshold: int = 10
+    repeat_hours: int = 24
+    #: Empty: the alert is only logged.
+    admin_email: str = ""
+    from_header: str = "Herald <no-reply@localhost>"
+    product_name: str = "Herald"
+
+
+@dataclass
+class MaintenanceDeps:
+    session_factory: sessionmaker[Session]
+    clock: Clock
+    email_sender: EmailSender
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    watchdog: WatchdogPolicy = field(default_factory=WatchdogPolicy)
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    rows: int = 0
+    details: dict = field(default_factory=dict)
+    period: str | None = None
+    period_start: datetime | None = None
+    error: str | None = None

@@ -1,0 +1,144 @@
+"""Scheduler events through the real RabbitMQ into notifier's workers, on both databases.
+
+A ``digest.due`` batch published to ``scheduler.events`` is consumed, becomes one send_digests
+job, and a real Dramatiq worker sends the digest: once, however often the batch arrives.
+"""
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pika
+import pytest
+from sqlalchemy import select
+
+from services.notifier.bootstrap import bootstrap as bootstrap_notifier
+from services.notifier.settings import NotifierSettings
+from services.notifier.tables import DigestDelivery, MaintenanceRun, Notification
+from shared.db import build_engine, build_session_factory, unit_of_work
+from shared.dead_letters import DeadLetter
+from shared.ledger import Job, JobStatus
+from shared.migrate import upgrade_to_head
+from shared.topology import DIGEST_DUE_KEY, SCHEDULER_EXCHANGE, maintenance_key
+from tests.fakes.email import RecordingEmailSender
+from tests.support.herald_process import free_port
+from tests.support.waiting import wait_until
+
+
+def publish(amqp_url: str, routing_key: str, body: dict | bytes) -> None:
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        channel.basic_publish(
+            SCHEDULER_EXCHANGE,
+            routing_key,
+            payload,
+            pika.BasicProperties(content_type="application/json", delivery_mode=2),
+            mandatory=True,
+        )
+    finally:
+        connection.close()
+
+
+def digests_due(batch_id: str, scheduled_for: datetime) -> dict:
+    return {
+        "type": "digest.due.batch",
+        "version": 1,
+        "batch_id": batch_id,
+        "occurred_at": scheduled_for.isoformat(),
+        "digests": [
+            {
+                "event_id": "digest:s-1:2026-11-24",
+                "type": "digest.due",
+                "version": 1,
+                "occurred_at": scheduled_for.isoformat(),
+                "schedule_id": "s-1",
+                "period_key": "2026-11-24",
+                "scheduled_for": scheduled_for.isoformat(),
+                "frequency": "daily",
+                "timezone": "Asia/Ulaanbaatar",
+                "recipient": {"user_id": "u-1", "email": "bat@example.mn", "name": "Бат", "locale": "mn"},
+                "categories": [],
+                "max_items": 10,
+            }
+        ],
+    }
+
+
+@pytest.fixture
+def notifier(amqp_url, database_url):
+    engine = build_engine(database_url)
+    upgrade_to_head(engine)
+    sender = RecordingEmailSender()
+    settings = NotifierSettings(amqp_url=amqp_url, database_url=database_url, notifier_port=free_port())
+    service = bootstrap_notifier(settings, email_sender=sender)
+    service.start()
+    consumer = next(component for component in service.intake if component.name == "notifier-scheduled")
+    assert consumer.connected.wait(10)
+    yield sender, build_session_factory(engine)
+    service.stop()
+    engine.dispose()
+
+
+def test_a_digest_due_batch_published_twice_sends_one_digest(notifier, amqp_url):
+    sender, session_factory = notifier
+    now = datetime.now(timezone.utc)
+    with unit_of_work(session_factory) as session:
+        session.add(
+            Notification(
+                id="n-1", event_id="e-1", user_id="u-1", category="comments", template="t", priority="low",
+                delivery="digest", locale="mn", title="Шинэ сэтгэгдэл", body="Болд бичжээ", data={},
+                created_at=now - timedelta(hours=1), in_app=False, digest_state="pending",
+            )
+        )
+
+    publish(amqp_url, DIGEST_DUE_KEY, digests_due("batch-1", now))
+    publish(amqp_url, DIGEST_DUE_KEY, digests_due("batch-1", now))  # the same batch again
+    publish(amqp_url, DIGEST_DUE_KEY, digests_due("batch-2", now))  # the same digest, another batch
+
+    def batch_jobs_finished():
+        with session_factory() as session:
+            jobs = session.scalars(select(Job).where(Job.type == "digest_batch")).all()
+            return len(jobs) == 2 and all(job.status == JobStatus.COMPLETED for job in jobs)
+
+    wait_until(batch_jobs_finished, timeout=20, what="both batch jobs to complete")
+    [email] = sender.delivered
+    assert email.to_address == "bat@example.mn"
+    assert "Шинэ сэтгэгдэл" in email.text
+    with session_factory() as session:
+        assert session.get(Notification, "n-1").digest_state == "digested"
+        assert session.get(DigestDelivery, ("s-1", "2026-11-24")).outcome == "sent"
+
+
+def test_a_maintenance_event_fired_twice_runs_once_and_a_bad_event_is_dead_lettered(notifier, amqp_url):
+    _, session_factory = notifier
+    scheduled_for = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    due = {
+        "event_id": f"maintenance:rollup:hourly:{scheduled_for.isoformat()}",
+        "type": "maintenance.due",
+        "version": 1,
+        "occurred_at": scheduled_for.isoformat(),
+        "task": "rollup",
+        "period": "hourly",
+        "scheduled_for": scheduled_for.isoformat(),
+    }
+    publish(amqp_url, maintenance_key("rollup"), due)
+    publish(amqp_url, maintenance_key("rollup"), due)  # a second scheduler firing the same run
+    publish(amqp_url, maintenance_key("retention"), b'{"type": "maintenance.due"}')
+
+    def runs():
+        with session_factory() as session:
+            return session.scalars(select(MaintenanceRun)).all()
+
+    def dead_letters():
+        with session_factory() as session:
+            return session.scalars(select(DeadLetter)).all()
+
+    [dead] = wait_until(dead_letters, timeout=20, what="the invalid event in the archive")
+    assert dead.reason == "invalid_event" and dead.queue_name == "notifier.scheduled"
+    [run] = wait_until(runs, timeout=20, what="the rollup run")
+    assert (run.task, run.period, run.period_start) == ("rollup", "hourly", scheduled_for - timedelta(hours=1))
+    with session_factory() as session:
+        jobs = session.scalars(select(Job).where(Job.type == "maintenance")).all()
+    assert len(jobs) == 1
