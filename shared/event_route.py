@@ -8,7 +8,7 @@ too large; 503 with Retry-After when the broker cannot confirm (never a 202 that
 import hmac
 from collections.abc import Callable
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
@@ -46,6 +46,16 @@ def valid_api_key(given: str | None, api_keys: list[str]) -> bool:
     if not api_keys:
         return True
     return given is not None and any(hmac.compare_digest(given.encode(), key.encode()) for key in api_keys)
+
+
+def require_api_key(api_keys: list[str]) -> Callable[[Request], None]:
+    """A FastAPI dependency: ``X-API-Key`` must be one of ``api_keys`` when any are configured."""
+
+    def check(request: Request) -> None:
+        if not valid_api_key(request.headers.get("x-api-key"), api_keys):
+            raise HTTPException(401, "Missing or wrong API key", headers={"WWW-Authenticate": "X-API-Key"})
+
+    return check
 
 
 def install_event_route(

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query
+from fastapi import Depends, FastAPI, HTTPException, Path, Query
 
 from services.notifier.notifications import NotificationDeps, accept_notification
 from services.notifier.preferences import PreferencesBody, preferences_as_json
 from services.notifier.tables import Notification
 from shared.db import unit_of_work
-from shared.event_route import install_event_route, valid_api_key
+from shared.event_route import install_event_route, require_api_key
 from shared.schemas import NotificationRequestedV1
 
 UserId = Path(min_length=1, max_length=128)
@@ -26,14 +26,6 @@ class NotificationApiDeps:
     api_keys: list[str]
     max_event_bytes: int
     count: Callable[[str, str], None]
-
-
-def require_api_key(api_keys: list[str]) -> Callable[..., None]:
-    def check(x_api_key: str | None = Header(default=None)) -> None:
-        if not valid_api_key(x_api_key, api_keys):
-            raise HTTPException(401, "Missing or wrong API key", headers={"WWW-Authenticate": "X-API-Key"})
-
-    return check
 
 
 def install_notification_routes(app: FastAPI, deps: NotificationApiDeps) -> None:

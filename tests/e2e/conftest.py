@@ -56,7 +56,13 @@ def herald_env(amqp_url: str, database_url: str, **overrides) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def herald(tmp_path_factory, rabbit_admin, module_vhost, module_database_url, sendgrid):
+def extra_herald_env() -> dict[str, str]:
+    """Settings a test module adds to its ``herald``; override the fixture in the module."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def herald(tmp_path_factory, rabbit_admin, module_vhost, module_database_url, sendgrid, extra_herald_env):
     process = HeraldProcess(
         tmp_path_factory.mktemp("herald"),
         herald_env(
@@ -65,6 +71,7 @@ def herald(tmp_path_factory, rabbit_admin, module_vhost, module_database_url, se
             EMAIL_TRANSPORT="sendgrid",
             SENDGRID_API_HOST=sendgrid.url,
             SENDGRID_API_KEY=sendgrid.api_key,
+            **extra_herald_env,
         ),
     ).start()
     yield process

@@ -57,6 +57,10 @@ class HeraldProcess:
     def notifier(self) -> str:
         return self.url("NOTIFIER_PORT")
 
+    @property
+    def scheduler(self) -> str:
+        return self.url("SCHEDULER_PORT")
+
     def start(self, timeout: float = 30.0) -> "HeraldProcess":
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
