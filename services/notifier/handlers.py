@@ -1,7 +1,7 @@
 """notifier's logic, over plain data. Side effects come in as dependencies (see bootstrap)."""
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
@@ -11,7 +11,6 @@ from services.notifier.adapters.delivery_log import DeliveryLog
 from services.notifier.adapters.notification_store import OutcomeLog
 from services.notifier.email import EmailSender, PermanentEmailError
 from services.notifier.rendering import render_signin_alert
-from shared.clock import SystemClock
 from shared.db import unit_of_work
 from shared.ledger import JobLedger
 from shared.masking import mask_email
@@ -45,8 +44,8 @@ class NotifierDeps:
     rate_limit: SlidingWindowLimit
     email_sender: EmailSender
     signin_alert_policy: SignInAlertPolicy
-    #: What became of each alert, for the statistics (bootstrap passes one on its clock).
-    outcomes: OutcomeLog = field(default_factory=lambda: OutcomeLog(SystemClock()))
+    #: What became of each alert, for the statistics.
+    outcomes: OutcomeLog
 
 
 def send_signin_alert(command: SendSignInAlertV1, deps: NotifierDeps) -> AlertOutcome:

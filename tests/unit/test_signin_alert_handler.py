@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.pool import StaticPool
 
 from services.notifier.adapters.delivery_log import DeliveryLog
+from services.notifier.adapters.notification_store import OutcomeLog
 from services.notifier.email import PermanentEmailError, TransientEmailError
 from services.notifier.handlers import AlertOutcome, NotifierDeps, SignInAlertPolicy, send_signin_alert
 from shared.db import build_engine, build_session_factory
@@ -50,6 +51,7 @@ def deps(clock):
         rate_limit=SlidingWindowLimit(clock),
         email_sender=RecordingEmailSender(),
         signin_alert_policy=SignInAlertPolicy("Herald", "en", "Herald <no-reply@localhost>", limit_per_hour=3),
+        outcomes=OutcomeLog(clock),
     )
 
 
