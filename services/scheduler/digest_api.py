@@ -5,7 +5,6 @@ installs shared.http's handlers): 401 bad key, 404 unknown id, 422 invalid body 
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -21,13 +20,6 @@ from shared.http import problem, validation_errors
 PATH = "/v1/digest-schedules"
 
 
-@dataclass
-class DigestSchedulesApiDeps:
-    session_factory: sessionmaker[Session]
-    clock: Clock
-    api_keys: list[str]
-
-
 def require_api_key(api_keys: list[str]) -> Callable[[Request], None]:
     def check(request: Request) -> None:
         if not valid_api_key(request.headers.get("x-api-key"), api_keys):
@@ -36,9 +28,12 @@ def require_api_key(api_keys: list[str]) -> Callable[[Request], None]:
     return check
 
 
-def build_digest_schedules_router(deps: DigestSchedulesApiDeps) -> APIRouter:
-    schedules = DigestSchedules(deps.session_factory, deps.clock)
-    router = APIRouter(prefix=PATH, tags=["digest schedules"], dependencies=[Depends(require_api_key(deps.api_keys))])
+def build_digest_schedules_router(
+    *, session_factory: sessionmaker[Session], clock: Clock, api_keys: list[str]
+) -> APIRouter:
+    """The routes, guarded by ``X-API-Key`` when ``api_keys`` is not empty."""
+    schedules = DigestSchedules(session_factory, clock)
+    router = APIRouter(prefix=PATH, tags=["digest schedules"], dependencies=[Depends(require_api_key(api_keys))])
 
     def not_found(schedule_id: str) -> HTTPException:
         return HTTPException(404, f"No digest schedule {schedule_id}")

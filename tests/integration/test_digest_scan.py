@@ -1,8 +1,8 @@
 """The due scan on a controllable clock, emitting into the real RabbitMQ, on SQLite and PostgreSQL."""
 
 import threading
-from contextlib import closing
 import uuid
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
 import pika
@@ -247,7 +247,8 @@ def test_two_schedulers_at_once_emit_each_due_digest_exactly_once(
         engine, publisher = scanners[index]
         try:
             start_together.wait()
-            emitted[index] = DigestScan(build_session_factory(engine), publisher, FakeClock(now), batch_size=100).run_once()
+            scan = DigestScan(build_session_factory(engine), publisher, FakeClock(now), batch_size=100)
+            emitted[index] = scan.run_once()
         except Exception as error:  # reported to the test below
             failures.append(error)
 

@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.scheduler.digest_api import DigestSchedulesApiDeps, build_digest_schedules_router
+from services.scheduler.digest_api import build_digest_schedules_router
 from shared.http import install_problem_handlers
 from tests.fakes.clock import FakeClock
 
@@ -17,7 +17,7 @@ NOW = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)  # a Tuesday
 def build_client(session_factory, clock, api_keys) -> TestClient:
     app = FastAPI()
     install_problem_handlers(app)
-    app.include_router(build_digest_schedules_router(DigestSchedulesApiDeps(session_factory, clock, api_keys)))
+    app.include_router(build_digest_schedules_router(session_factory=session_factory, clock=clock, api_keys=api_keys))
     return TestClient(app, headers={"X-API-Key": API_KEY} if api_keys else {})
 
 
@@ -62,7 +62,9 @@ def test_creating_a_schedule_answers_it_with_its_next_run(client):
 def test_weekly_and_monthly_schedules_run_on_their_day(client):
     weekly = client.post(
         "/v1/digest-schedules",
-        json=schedule_body(frequency="weekly", delivery_day=1, timezone="UTC", categories=["comments", "billing.invoices"]),
+        json=schedule_body(
+            frequency="weekly", delivery_day=1, timezone="UTC", categories=["comments", "billing.invoices"]
+        ),
     ).json()
     assert weekly["next_run_at"] == "2026-11-30T08:00:00+00:00"
     assert weekly["categories"] == ["comments", "billing.invoices"]
@@ -168,7 +170,8 @@ def test_the_list_filters_by_recipient_frequency_and_active_and_pages(client, cl
     ids = []
     for i in range(5):
         clock.advance(seconds=1)
-        ids.append(client.post("/v1/digest-schedules", json=schedule_body(recipient={"user_id": "u-1", "email": "a@example.mn"})).json()["id"])
+        body = schedule_body(recipient={"user_id": "u-1", "email": "a@example.mn"})
+        ids.append(client.post("/v1/digest-schedules", json=body).json()["id"])
     client.post(
         "/v1/digest-schedules",
         json=schedule_body(recipient={"user_id": "u-2", "email": "b@example.mn"}, frequency="weekly", delivery_day=2),

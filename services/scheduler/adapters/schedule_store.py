@@ -121,7 +121,9 @@ class ScheduleStore:
         values = [
             {"schedule_id": a.schedule_id, "next_run": a.next_run_at, "period": a.period_key} for a in advances
         ]
-        statement = update(TABLE).where(TABLE.c.id == bindparam("schedule_id")).values(next_run_at=bindparam("next_run"))
+        statement = (
+            update(TABLE).where(TABLE.c.id == bindparam("schedule_id")).values(next_run_at=bindparam("next_run"))
+        )
         if sent_at is not None:
             statement = statement.values(last_period_key=bindparam("period"), last_sent_at=sent_at)
         session.execute(statement, values)
