@@ -13,15 +13,30 @@ from services.scheduler.maintenance_events import MaintenanceEmitter
 from services.scheduler.recurring import DIGEST_SCAN, MISFIRE_GRACE, RecurringSchedule, recurring_schedules
 from services.scheduler.settings import SchedulerSettings
 from shared.clock import Clock
+from shared.errors import TransientError
 from shared.event_publisher import EventPublisher
 from shared.health import broker_check, database_check
 from shared.platform import build_platform
 from shared.runtime import HttpServer, Service
+from shared.topology import AUTH_EVENTS_MAINTENANCE, NOTIFIER_SCHEDULED
 
 logger = logging.getLogger("herald.scheduler")
 
 #: The settings this service reads; ``herald`` builds them first to fail fast on bad values.
 SETTINGS_CLASS = SchedulerSettings
+
+
+def warn_on_transient_failure(name: str, run):
+    """A run that fails for a passing reason (the broker is away) is one warning line; the next
+    run tries again. Anything else APScheduler logs with its traceback."""
+
+    def job() -> None:
+        try:
+            run()
+        except TransientError as error:
+            logger.warning("scheduled run failed; the next one tries again", extra={"schedule": name, "error": str(error)})
+
+    return job
 
 
 class SchedulerRunner:
@@ -34,7 +49,7 @@ class SchedulerRunner:
         self.scheduler = BackgroundScheduler(timezone=timezone)
         for schedule in schedules:
             self.scheduler.add_job(
-                run[schedule.name],
+                warn_on_transient_failure(schedule.name, run[schedule.name]),
                 trigger=schedule.trigger,
                 id=schedule.name,
                 name=schedule.name,
@@ -61,6 +76,10 @@ class SchedulerRunner:
 def bootstrap(settings: SchedulerSettings | None = None, *, clock: Clock | None = None) -> Service:
     settings = settings or SchedulerSettings()
     platform = build_platform(settings, runs_workers=False, clock=clock)
+    # The queues of what the scheduler emits exist before their consumers first start, so an
+    # event emitted meanwhile waits for them instead of being refused as unroutable.
+    for queue in (NOTIFIER_SCHEDULED, AUTH_EVENTS_MAINTENANCE):
+        queue.declare(platform.broker.channel)
     publisher = EventPublisher(settings.amqp_url)
     digest_scan = DigestScan(
         platform.session_factory, publisher, platform.clock, batch_size=settings.digest_scan_batch_size

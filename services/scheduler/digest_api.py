@@ -4,28 +4,19 @@ Every route needs ``X-API-Key`` when API keys are configured. Errors are problem
 installs shared.http's handlers): 401 bad key, 404 unknown id, 422 invalid body or query.
 """
 
-from collections.abc import Callable
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.scheduler.adapters.schedule_store import ScheduleFilter
 from services.scheduler.digest_schedules import DigestScheduleFields, DigestSchedulePatch, DigestSchedules
 from shared.clock import Clock
-from shared.event_route import valid_api_key
+from shared.event_route import require_api_key
 from shared.http import problem, validation_errors
 
 PATH = "/v1/digest-schedules"
-
-
-def require_api_key(api_keys: list[str]) -> Callable[[Request], None]:
-    def check(request: Request) -> None:
-        if not valid_api_key(request.headers.get("x-api-key"), api_keys):
-            raise HTTPException(401, "Missing or wrong API key", headers={"WWW-Authenticate": "X-API-Key"})
-
-    return check
 
 
 def build_digest_schedules_router(

@@ -2,15 +2,12 @@
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from services.scheduler.recurring import RecurringSchedule, scheduled_minute
 from shared.clock import Clock
+from shared.event_publisher import RawPublisher
 from shared.schemas import MaintenanceDueV1
 from shared.topology import SCHEDULER_EXCHANGE
-
-if TYPE_CHECKING:
-    from shared.event_publisher import EventPublisher
 
 logger = logging.getLogger("herald.scheduler.maintenance")
 
@@ -29,7 +26,7 @@ def maintenance_event(schedule: RecurringSchedule, scheduled_for: datetime, now:
 
 
 class MaintenanceEmitter:
-    def __init__(self, publisher: "EventPublisher", clock: Clock) -> None:
+    def __init__(self, publisher: RawPublisher, clock: Clock) -> None:
         self._publisher = publisher
         self._clock = clock
 

@@ -1,7 +1,8 @@
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from services.scheduler.crontab import crontab_trigger
 from shared.schemas.base import known_time_zone
+from shared.schemas.scheduler import MAX_DIGESTS_PER_BATCH
 from shared.settings import PlatformSettings
 
 
@@ -10,9 +11,9 @@ class SchedulerSettings(PlatformSettings):
     #: Time zone the recurring schedules' cron expressions are read in.
     scheduler_timezone: str = "UTC"
     #: How often the due scan looks for digest schedules that have come due.
-    digest_scan_interval_s: int = 30
+    digest_scan_interval_s: int = Field(30, ge=1)
     #: Digests per ``digest.due`` batch message (and per scan transaction).
-    digest_scan_batch_size: int = 1000
+    digest_scan_batch_size: int = Field(1000, ge=1, le=MAX_DIGESTS_PER_BATCH)
     #: Recurring maintenance, as standard five-field cron expressions (0 or 7 = Sunday).
     retention_cron: str = "30 3 * * *"
     rollup_hourly_cron: str = "5 * * * *"
