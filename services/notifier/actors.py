@@ -9,9 +9,9 @@ from services.notifier.handlers import NotifierDeps
 from services.notifier.maintenance.deps import MaintenanceDeps
 from services.notifier.notifications import NotificationDeps
 from shared.errors import PermanentError
-from shared.retry_policy import DEFAULT_BACKOFF, SIGNIN_ALERT_BACKOFF, retry_on_schedule
+from shared.retry_policy import DEFAULT_BACKOFF, SIGNIN_ALERT_BACKOFF, BackoffSchedule, retry_on_schedule
 from shared.schemas import DeliverNotificationV1, RunMaintenanceV1, SendDigestsV1, SendSignInAlertV1
-from shared.topology import DELIVER_NOTIFICATION, RUN_MAINTENANCE, SEND_DIGESTS, SEND_SIGNIN_ALERT
+from shared.topology import DELIVER_NOTIFICATION, RUN_MAINTENANCE, SEND_DIGESTS, SEND_SIGNIN_ALERT, ActorRoute
 
 #: A batch holds up to 5000 digests, one email each: longer than the default attempt limit.
 #: A batch cut short is retried, and the retry skips the digests already done.
@@ -20,24 +20,30 @@ SEND_DIGESTS_TIME_LIMIT_MS = 15 * 60 * 1000
 RUN_MAINTENANCE_TIME_LIMIT_MS = 30 * 60 * 1000
 
 
+def route_actor(function, route: ActorRoute, backoff: BackoffSchedule, **options) -> dramatiq.Actor:
+    """Declare ``function`` as the actor ``route`` names, retried on ``backoff``.
+
+    A malformed message, an unrenderable template or a refused address cannot get better by
+    waiting: those (PermanentError, ValidationError) are dead at once.
+    """
+    return dramatiq.actor(
+        function,
+        actor_name=route.actor_name,
+        queue_name=route.queue_name,
+        max_retries=backoff.max_retries,
+        throws=(PermanentError, ValidationError),
+        job_type=route.job_type,
+        **options,
+    )
+
+
 def declare_actors(broker: dramatiq.Broker, deps: NotifierDeps) -> list[dramatiq.Actor]:
     def send_signin_alert(payload: dict) -> None:
         command = SendSignInAlertV1.model_validate(payload)
         with retry_on_schedule(SIGNIN_ALERT_BACKOFF):
             handlers.send_signin_alert(command, deps)
 
-    return [
-        dramatiq.actor(
-            send_signin_alert,
-            broker=broker,
-            actor_name=SEND_SIGNIN_ALERT.actor_name,
-            queue_name=SEND_SIGNIN_ALERT.queue_name,
-            max_retries=SIGNIN_ALERT_BACKOFF.max_retries,
-            # A malformed message or a refused address cannot get better by waiting.
-            throws=(PermanentError, ValidationError),
-            job_type=SEND_SIGNIN_ALERT.job_type,
-        )
-    ]
+    return [route_actor(send_signin_alert, SEND_SIGNIN_ALERT, SIGNIN_ALERT_BACKOFF, broker=broker)]
 
 
 def declare_notification_actors(broker: dramatiq.Broker, deps: NotificationDeps) -> list[dramatiq.Actor]:
@@ -49,16 +55,7 @@ def declare_notification_actors(broker: dramatiq.Broker, deps: NotificationDeps)
             notifications.deliver_notification(command, deps)
 
     return [
-        dramatiq.actor(
-            deliver_notification,
-            broker=broker,
-            actor_name=route.actor_name,
-            queue_name=route.queue_name,
-            max_retries=DEFAULT_BACKOFF.max_retries,
-            # A malformed message, an unrenderable template or a refused address cannot get better.
-            throws=(PermanentError, ValidationError),
-            job_type=route.job_type,
-        )
+        route_actor(deliver_notification, route, DEFAULT_BACKOFF, broker=broker)
         for route in DELIVER_NOTIFICATION.values()
     ]
 
@@ -79,24 +76,8 @@ def declare_scheduled_actors(
             maintenance.run_maintenance(command, maintenance_deps)
 
     return [
-        dramatiq.actor(
-            send_digests,
-            broker=broker,
-            actor_name=SEND_DIGESTS.actor_name,
-            queue_name=SEND_DIGESTS.queue_name,
-            max_retries=DEFAULT_BACKOFF.max_retries,
-            throws=(PermanentError, ValidationError),
-            job_type=SEND_DIGESTS.job_type,
-            time_limit=SEND_DIGESTS_TIME_LIMIT_MS,
-        ),
-        dramatiq.actor(
-            run_maintenance,
-            broker=broker,
-            actor_name=RUN_MAINTENANCE.actor_name,
-            queue_name=RUN_MAINTENANCE.queue_name,
-            max_retries=DEFAULT_BACKOFF.max_retries,
-            throws=(PermanentError, ValidationError),
-            job_type=RUN_MAINTENANCE.job_type,
-            time_limit=RUN_MAINTENANCE_TIME_LIMIT_MS,
+        route_actor(send_digests, SEND_DIGESTS, DEFAULT_BACKOFF, broker=broker, time_limit=SEND_DIGESTS_TIME_LIMIT_MS),
+        route_actor(
+            run_maintenance, RUN_MAINTENANCE, DEFAULT_BACKOFF, broker=broker, time_limit=RUN_MAINTENANCE_TIME_LIMIT_MS
         ),
     ]

@@ -233,7 +233,7 @@ def test_metrics_count_events_attempts_and_ledger_states(client, herald):
     client.wait_for_job(job_id, "completed")
 
     ingress = client.http.get(f"{herald.auth_events}/metrics").text
-    assert metric_value(ingress, "herald_events_received_total", via="http", outcome="accepted") >= 1
+    assert metric_value(ingress, "herald_events_received_total", event_type="auth.user.signed_in", via="http", outcome="accepted") >= 1
     notifier = client.http.get(f"{herald.notifier}/metrics").text
     assert metric_value(notifier, "herald_job_attempts_total", actor="send_signin_alert", outcome="completed") >= 1
     assert metric_value(notifier, "herald_job_duration_seconds_count", actor="send_signin_alert") >= 1
