@@ -9,8 +9,9 @@ Policies (README "Digests"):
   listed or not, so a busy user gets this period's news rather than a growing backlog.
 - Muted users, and users who opted out of the ``digest`` category on email, get no email; the
   covered notifications are marked digested anyway so they do not pile up (they stay in the
-  in-app inbox). Notifications of a category the user opted out of by email since they were
-  requested are covered but not listed.
+  in-app inbox). Security notifications cannot be muted: such a user's digest lists only them,
+  and is sent when there are any. Notifications of a category the user opted out of by email
+  since they were requested are covered but not listed.
 - Nothing to list: no email (outcome ``empty``).
 - A transient email failure leaves the digest undone and, after the rest of the batch, fails the
   job so it is retried (done digests are skipped). A permanent failure (a refused address) marks
@@ -34,6 +35,7 @@ from services.notifier.email import EmailSender, PermanentEmailError, TransientE
 from services.notifier.preferences import Preferences
 from shared.db import unit_of_work
 from shared.masking import mask_email
+from shared.schemas import SECURITY_CATEGORY
 from shared.schemas.scheduler import DigestDueV1, SendDigestsV1
 from shared.topology import SEND_DIGESTS
 
@@ -77,8 +79,10 @@ class DigestPlan:
     listed_ids: list[str]
     #: The ones it sums up as "and N more".
     more: int
-    #: Covered but not shown: the user opted out of their category by email.
+    #: Covered but not shown: the user opted out of their category by email, or of digests.
     opted_out_ids: frozenset[str]
+    #: Why those are not shown: ``opted_out``, or ``muted`` for a muted user.
+    skip_reason: str = "opted_out"
 
     @property
     def covered_ids(self) -> list[str]:
@@ -86,11 +90,22 @@ class DigestPlan:
 
 
 def plan_digest(pending: list[PendingNotification], preferences: Preferences, max_items: int) -> DigestPlan:
-    """``pending`` newest first; notifications the user no longer wants by email are not shown."""
-    shown = [item.id for item in pending if preferences.allows(item.category, EMAIL)]
+    """``pending`` newest first; notifications the user no longer wants by email are not shown.
+
+    A user who muted digests (or everything) still gets the security ones: they cannot be muted.
+    """
+    digests_allowed = preferences.allows(DIGEST_CATEGORY, EMAIL)
+    shown = [
+        item.id
+        for item in pending
+        if preferences.allows(item.category, EMAIL) and (digests_allowed or item.category == SECURITY_CATEGORY)
+    ]
     listed = shown[:max_items]
     opted_out = frozenset(item.id for item in pending) - set(shown)
-    return DigestPlan(covered=pending, listed_ids=listed, more=len(shown) - len(listed), opted_out_ids=opted_out)
+    skip_reason = "muted" if not digests_allowed and preferences.blocks_everything else "opted_out"
+    return DigestPlan(
+        covered=pending, listed_ids=listed, more=len(shown) - len(listed), opted_out_ids=opted_out, skip_reason=skip_reason
+    )
 
 
 def digest_job_id(digest: DigestDueV1) -> str:
@@ -131,9 +146,8 @@ def send_digest(digest: DigestDueV1, deps: DigestDeps) -> DigestOutcome:
         plan = plan_digest(pending, preferences, digest.max_items)
         items = deps.store.items(session, plan.listed_ids) if plan.listed_ids else []
 
-    if not preferences.allows(DIGEST_CATEGORY, EMAIL):
-        reason = "muted" if preferences.blocks_everything else "opted_out"
-        _finish(deps, digest, job_id, DigestOutcome.MUTED, plan, outcome="skipped", reason=reason)
+    if not preferences.allows(DIGEST_CATEGORY, EMAIL) and not items:
+        _finish(deps, digest, job_id, DigestOutcome.MUTED, plan, outcome="skipped", reason=plan.skip_reason)
         return DigestOutcome.MUTED
     if not items:
         _finish(deps, digest, job_id, DigestOutcome.EMPTY, plan, outcome="skipped", reason="empty")
@@ -216,7 +230,7 @@ def _finish(
             if delivery_outcome is DigestOutcome.MUTED:
                 item_outcome, item_reason = "skipped", reason
             elif item.id in plan.opted_out_ids:
-                item_outcome, item_reason = "skipped", "opted_out"
+                item_outcome, item_reason = "skipped", plan.skip_reason
             else:
                 item_outcome, item_reason = "sent", None
             deps.outcomes.record(

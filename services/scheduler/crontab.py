@@ -13,6 +13,9 @@ _CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _weekday_names(field: str) -> str:
+    # Cron's week starts on Sunday (0), APScheduler's ends on it: "sun-tue" would be a backwards
+    # range, so a range from 0 becomes Sunday plus the rest ("0-2" -> "sun,mon-tue").
+    field = re.sub(r"(?<![\d-])0-(\d+)", lambda r: "0" if r.group(1) == "0" else f"0,1-{r.group(1)}", field)
     return re.sub(r"\d+", lambda number: _cron_weekday(int(number.group())), field)
 
 

@@ -12,6 +12,7 @@ from services.auth_events.bootstrap import bootstrap as bootstrap_auth_events
 from services.auth_events.retention import SignInRetention
 from services.auth_events.settings import AuthEventsSettings
 from services.auth_events.tables import SignInRecord
+from services.notifier.adapters.mime import build_mime_message, message_id_for
 from services.notifier.maintenance import run_maintenance
 from services.notifier.maintenance.deps import MaintenanceDeps, RetentionPolicy, WatchdogPolicy
 from services.notifier.tables import (
@@ -23,11 +24,12 @@ from services.notifier.tables import (
 )
 from shared.db import build_engine, build_session_factory, unit_of_work
 from shared.dead_letters import DeadLetter
+from shared.errors import PermanentError
 from shared.ledger import Job
 from shared.rate_limit import RateLimitHit
 from shared.migrate import upgrade_to_head
 from shared.schemas import RunMaintenanceV1
-from shared.topology import SCHEDULER_EXCHANGE, maintenance_key
+from shared.topology import RUN_MAINTENANCE, SCHEDULER_EXCHANGE, maintenance_key
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
 from tests.support.herald_process import free_port
@@ -209,6 +211,17 @@ def test_a_rollup_counts_outcomes_and_dead_jobs_of_the_period_and_a_rerun_replac
         assert all(r.finished_at is not None and r.duration_ms is not None for r in runs)
 
 
+def test_a_run_that_fails_for_good_is_recorded_with_its_error(deps, session_factory):
+    with pytest.raises(PermanentError):
+        run_maintenance(command("rollup", period=None), deps)
+
+    with session_factory() as session:
+        [run] = session.scalars(select(MaintenanceRun)).all()
+        assert (run.task, run.rows, run.job_id) == ("rollup", 0, "job-rollup-1")
+        assert "a rollup needs a period" in run.error
+        assert run.finished_at is not None
+
+
 def test_the_watchdog_alerts_at_the_threshold_then_only_when_due_or_doubled(deps, session_factory, clock, caplog):
     sender = deps.email_sender
 
@@ -227,6 +240,9 @@ def test_the_watchdog_alerts_at_the_threshold_then_only_when_due_or_doubled(deps
     assert any(record.levelno == logging.ERROR for record in caplog.records)
     [email] = sender.sent
     assert email.to_address == "ops@example.mn" and "3 dead letters" in email.subject
+    # A key with ":" (the event id) would cut the Message-ID to "<dead_letter_watchdog".
+    message_id = build_mime_message(email)["Message-ID"]
+    assert message_id == message_id_for(RUN_MAINTENANCE.job_id_for(command("dead_letter_watchdog", n=2).due.event_id))
 
     clock.advance(hours=1)
     with unit_of_work(session_factory) as session:

@@ -176,6 +176,25 @@ def test_a_muted_user_gets_no_digest_and_the_items_do_not_pile_up(deps):
     assert outcomes(deps, "comments") == [("comments", "skipped", "muted")]
 
 
+@pytest.mark.parametrize(
+    "preferences, reason",
+    [(Preferences(muted=True), "muted"), (Preferences(opt_outs=frozenset({("digest", "email")})), "opted_out")],
+)
+def test_a_user_who_muted_digests_still_gets_the_security_notifications_in_one(deps, preferences, reason):
+    add_notification(deps, 1, category="comments")
+    add_notification(deps, 2, category="security")
+    with unit_of_work(deps.session_factory) as session:
+        deps.preferences.put(session, "u-1", preferences)
+
+    assert send_digests(batch(digest()), deps) == {"digest:s-1:2026-11-24": DigestOutcome.SENT}
+
+    [email] = deps.email_sender.delivered
+    assert "Title 2" in email.text and "Title 1" not in email.text
+    assert states(deps) == {"n-1": ("digested", "2026-11-24"), "n-2": ("digested", "2026-11-24")}
+    assert outcomes(deps, "security") == [("security", "sent", None)]
+    assert outcomes(deps, "comments") == [("comments", "skipped", reason)]
+
+
 def test_an_opt_out_of_a_category_by_email_leaves_it_out_of_the_digest(deps):
     add_notification(deps, 1, category="comments")
     add_notification(deps, 2, category="billing")

@@ -19,7 +19,8 @@ def next_fire(expression: str, after: datetime, zone: str = "UTC") -> datetime:
 
 @pytest.mark.parametrize(
     "weekday, expected_day",
-    [("1", 30), ("0", 29), ("7", 29), ("2", 24), ("1-5", 24), ("sat,sun", 28), ("*", 24)],
+    [("1", 30), ("0", 29), ("7", 29), ("2", 24), ("1-5", 24), ("sat,sun", 28), ("*", 24),
+     ("0-6", 24), ("0-1", 29), ("0-0", 29), ("5,0-1", 27), ("3-4", 25)],
 )
 def test_cron_weekdays_count_from_sunday_as_in_crontab(weekday, expected_day):
     # 2026-11-24 is a Tuesday; APScheduler alone would read "1" as Tuesday.

@@ -14,6 +14,7 @@ from services.notifier.maintenance.retention import run_retention
 from services.notifier.maintenance.rollups import run_rollup
 from services.notifier.maintenance.runs import record_run
 from services.notifier.maintenance.watchdog import run_watchdog
+from shared.errors import PermanentError
 from shared.schemas.scheduler import MaintenanceDueV1, RunMaintenanceV1
 
 logger = logging.getLogger("herald.notifier.maintenance")
@@ -30,9 +31,9 @@ def run_maintenance(command: RunMaintenanceV1, deps: MaintenanceDeps) -> TaskRes
     started_at = deps.clock.now()
     try:
         result = TASKS[due.task](due, deps)
-    except SQLAlchemyError as error:
-        # Recorded, then raised so the job is retried; if the database is what failed, the
-        # record may fail too, and the job's ledger entry still tells.
+    except (SQLAlchemyError, PermanentError) as error:
+        # Recorded, then raised so the job is retried (or, for a PermanentError, dead); if the
+        # database is what failed, the record may fail too, and the job's ledger entry still tells.
         record_run(
             deps, job_id=command.job_id, task=due.task, started_at=started_at,
             result=TaskResult(period=due.period, error=f"{type(error).__name__}: {error}"[:2000]),

@@ -6,6 +6,7 @@ the last alert; once the count falls below the threshold it forgets, so the next
 at once. Its memory is the details of its last run (``last_alert_at``, ``last_alert_count``).
 """
 
+import html
 import logging
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ from services.notifier.maintenance.runs import latest_run
 from shared.db import unit_of_work
 from shared.dead_letters import DeadLetter
 from shared.schemas.scheduler import MaintenanceDueV1
+from shared.topology import RUN_MAINTENANCE
 
 logger = logging.getLogger("herald.notifier.watchdog")
 
@@ -40,14 +42,14 @@ def alert_email(count: int, policy: WatchdogPolicy, job_id: str) -> OutgoingEmai
         f"(alert threshold {policy.threshold}).\n\n"
         "List them with GET /v1/admin/dlq on notifier, then replay or purge them.\n"
     )
-    html = f"<p>{text.strip().replace(chr(10) + chr(10), '</p><p>')}</p>"
+    paragraphs = html.escape(text.strip()).split("\n\n")
     return OutgoingEmail(
         to_address=policy.admin_email,
         to_name="",
         from_header=policy.from_header,
         subject=subject,
         text=text,
-        html=html,
+        html="".join(f"<p>{paragraph}</p>" for paragraph in paragraphs),
         idempotency_key=job_id,
     )
 
@@ -71,7 +73,8 @@ def run_watchdog(due: MaintenanceDueV1, deps: MaintenanceDeps) -> TaskResult:
     logger.error("dead letters above the alert threshold", extra={"count": count, "threshold": policy.threshold})
     if policy.admin_email:
         try:
-            deps.email_sender.send(alert_email(count, policy, f"{TASK}:{due.event_id}"))
+            # The run's job id: a key fit for a Message-ID (the event id's colons are not).
+            deps.email_sender.send(alert_email(count, policy, RUN_MAINTENANCE.job_id_for(due.event_id)))
             details["emailed"] = True
         except (TransientEmailError, PermanentEmailError) as email_error:
             # Not remembered as alerted, so the next run tries again.
