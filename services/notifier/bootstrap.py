@@ -111,6 +111,7 @@ def bootstrap(
                 dead_jobs_days=settings.retention_dead_jobs_days,
                 dead_letters_days=settings.retention_dead_letters_days,
                 notifications_days=settings.retention_notifications_days,
+                undelivered_notifications_days=settings.retention_undelivered_notifications_days,
             ),
             watchdog=WatchdogPolicy(
                 threshold=settings.dlq_alert_threshold,

@@ -27,6 +27,7 @@ class NotifierSettings(PlatformSettings):
     retention_dead_jobs_days: int = Field(default=90, ge=1)
     retention_dead_letters_days: int = Field(default=90, ge=1)
     retention_notifications_days: int = Field(default=90, ge=35)
+    retention_undelivered_notifications_days: int = Field(default=365, ge=35)
     #: The dead-letter watchdog alerts at this many archived dead letters...
     dlq_alert_threshold: int = Field(default=10, ge=1)
     #: ...at most once per this many hours, unless the count has doubled since the last alert.

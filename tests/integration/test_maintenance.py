@@ -112,6 +112,7 @@ def ids(session, column) -> set:
 
 
 def test_retention_deletes_only_what_is_past_its_age_in_batches(deps, session_factory):
+    # Unread and digest-pending notifications are kept past 90 days, but not past 365.
     with unit_of_work(session_factory) as session:
         for n in range(7):  # more than two batches of three
             add_job(session, f"old-done-{n}", "completed", 31)
@@ -127,6 +128,8 @@ def test_retention_deletes_only_what_is_past_its_age_in_batches(deps, session_fa
         add_notification(session, "old-digested", 91, digest_state="digested")
         add_notification(session, "old-unread", 91, in_app=True)
         add_notification(session, "old-pending", 91, digest_state="pending")
+        add_notification(session, "year-old-unread", 366, in_app=True)
+        add_notification(session, "year-old-pending", 366, digest_state="pending")
         add_notification(session, "recent", 10)
         add_outcome(session, "o-old", "sent", days_ago(91))
         add_outcome(session, "o-recent", "sent", days_ago(36))
@@ -142,7 +145,7 @@ def test_retention_deletes_only_what_is_past_its_age_in_batches(deps, session_fa
         "finished_jobs": 8,
         "dead_jobs": 1,
         "dead_letters": 1,
-        "notifications": 3,
+        "notifications": 5,
         "email_deliveries": 0,
         "notification_outcomes": 1,
         "digest_deliveries": 4,
@@ -156,7 +159,7 @@ def test_retention_deletes_only_what_is_past_its_age_in_batches(deps, session_fa
         assert ids(session, DigestDelivery.schedule_id) == {"s-4"}
         assert ids(session, RateLimitHit.token) == {"new"}
         [run] = session.scalars(select(MaintenanceRun))
-        assert (run.task, run.rows, run.error) == ("retention", 19, None)
+        assert (run.task, run.rows, run.error) == ("retention", 21, None)
 
     again = run_maintenance(command("retention", n=2), deps)
     assert again.rows == 0, "a second run finds nothing more"

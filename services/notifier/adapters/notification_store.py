@@ -91,8 +91,13 @@ class NotificationStore:
         )
         if notification is None:
             return None
-        if notification.read_at is None:
-            notification.read_at = self._clock.now()
+        # Conditional, so that of two concurrent calls the first read time stays.
+        session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, Notification.read_at.is_(None))
+            .values(read_at=self._clock.now())
+        )
+        session.refresh(notification)
         return notification.read_at
 
     def mark_all_read(self, session: Session, user_id: str) -> int:

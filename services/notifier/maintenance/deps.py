@@ -16,6 +16,8 @@ class RetentionPolicy:
     dead_letters_days: int = 90
     #: Notifications, their outcomes, the email delivery log, digest deliveries, maintenance runs.
     notifications_days: int = 90
+    #: Notifications still unread in the inbox or waiting for a digest: kept longer, not forever.
+    undelivered_notifications_days: int = 365
     #: Rate-limit hits matter for an hour; a day leaves room for a slow clock.
     rate_limit_hits_days: int = 1
     #: Rows per DELETE transaction, so no transaction holds locks for long.

@@ -31,11 +31,15 @@ def _days(days: int, now: datetime) -> datetime:
 
 
 def _old_notification(policy: RetentionPolicy, now: datetime) -> ColumnElement[bool]:
-    # Delivered: not waiting in an in-app inbox unread, and not waiting for a digest.
-    return and_(
-        Notification.created_at < _days(policy.notifications_days, now),
+    delivered = and_(
         or_(Notification.in_app == false(), Notification.read_at.is_not(None)),
         or_(Notification.digest_state.is_(None), Notification.digest_state != "pending"),
+    )
+    # Unread ones and ones waiting for a digest the user may never have scheduled are kept
+    # longer, but not forever.
+    return or_(
+        and_(Notification.created_at < _days(policy.notifications_days, now), delivered),
+        Notification.created_at < _days(policy.undelivered_notifications_days, now),
     )
 
 
