@@ -214,6 +214,23 @@ def test_a_rollup_counts_outcomes_and_dead_jobs_of_the_period_and_a_rerun_replac
         assert all(r.finished_at is not None and r.duration_ms is not None for r in runs)
 
 
+def test_a_rollup_catches_up_on_the_periods_whose_runs_were_missed(deps, session_factory):
+    day = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    with unit_of_work(session_factory) as session:
+        for offset in range(4):
+            add_outcome(session, f"sent-{offset}", "sent", day + timedelta(days=offset, hours=9))
+
+    run_maintenance(command("rollup", "daily", scheduled_for=day + timedelta(days=1, minutes=15)), deps)
+    # The scheduler was down for two days: the next run rolls up those days too, oldest first.
+    result = run_maintenance(command("rollup", "daily", scheduled_for=day + timedelta(days=4, minutes=15), n=2), deps)
+
+    assert result.period_start == day + timedelta(days=3)
+    assert result.details["caught_up"] == [(day + timedelta(days=n)).isoformat() for n in (1, 2)]
+    with session_factory() as session:
+        rolled_up = session.scalars(select(NotificationStat.period_start).order_by(NotificationStat.period_start))
+        assert list(rolled_up) == [day + timedelta(days=n) for n in range(4)]
+
+
 def test_a_run_that_fails_for_good_is_recorded_with_its_error(deps, session_factory):
     with pytest.raises(PermanentError):
         run_maintenance(command("rollup", period=None), deps)

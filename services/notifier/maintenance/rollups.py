@@ -1,8 +1,8 @@
 """Rollups: notification statistics per hour, day, week and month.
 
 A run rolls up the last complete period before its ``scheduled_for`` (UTC; weeks start on
-Monday). It counts the recorded outcomes (sent, skipped, failed by channel and category) and
-the alert and notification jobs that ended dead in the period without a recorded failure
+Monday), and the earlier periods whose runs were missed since the last successful one. It
+counts the recorded outcomes (sent, skipped, failed by channel and category) and the alert and notification jobs that ended dead in the period without a recorded failure
 (failed, on email: a job dies when its email cannot go out). Re-running a period replaces its
 rows, so a late or repeated run is always safe.
 """
@@ -14,7 +14,7 @@ from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from services.notifier.maintenance.deps import MaintenanceDeps, TaskResult
-from services.notifier.tables import Notification, NotificationOutcome, NotificationStat
+from services.notifier.tables import MaintenanceRun, Notification, NotificationOutcome, NotificationStat
 from shared.db import unit_of_work
 from shared.errors import PermanentError
 from shared.ledger import Job, JobStatus
@@ -79,34 +79,58 @@ def count_period(session: Session, start: datetime, end: datetime) -> dict[tuple
     return counts
 
 
+#: Earlier periods a rollup catches up on when their own runs were missed (the scheduler was down).
+MAX_CATCH_UP_PERIODS = 24
+
+
+def periods_to_roll_up(session: Session, period: str, scheduled_for: datetime) -> list[tuple[datetime, datetime]]:
+    """The last complete period before ``scheduled_for`` and, oldest first, the ones before it
+    that no successful run has rolled up since the last one did (at most MAX_CATCH_UP_PERIODS)."""
+    last_done = session.scalar(
+        select(func.max(MaintenanceRun.period_start)).where(
+            MaintenanceRun.task == "rollup", MaintenanceRun.period == period, MaintenanceRun.error.is_(None)
+        )
+    )
+    periods = [previous_period(period, scheduled_for)]
+    while last_done is not None and len(periods) <= MAX_CATCH_UP_PERIODS:
+        earlier = previous_period(period, periods[-1][0])
+        if earlier[0] <= last_done:
+            break
+        periods.append(earlier)
+    return periods[::-1]
+
+
+def replace_period(session: Session, period: str, start: datetime, end: datetime, now: datetime) -> dict[str, int]:
+    """Write the statistics of [start, end), replacing what was there; the totals by outcome."""
+    counts = count_period(session, start, end)
+    session.execute(delete(NotificationStat).where(NotificationStat.period == period, NotificationStat.period_start == start))
+    rows = [
+        {
+            "period": period,
+            "period_start": start,
+            "channel": channel,
+            "category": category,
+            "sent": counter["sent"],
+            "failed": counter["failed"],
+            "skipped": counter["skipped"],
+            "computed_at": now,
+        }
+        for (channel, category), counter in sorted(counts.items())
+    ]
+    if rows:
+        session.execute(insert(NotificationStat), rows)
+    return {"rows": len(rows), **{outcome: sum(c[outcome] for c in counts.values()) for outcome in OUTCOMES}}
+
+
 def run_rollup(due: MaintenanceDueV1, deps: MaintenanceDeps) -> TaskResult:
     if due.period is None:
         raise PermanentError("a rollup needs a period (hourly, daily, weekly or monthly)")
-    start, end = previous_period(due.period, due.scheduled_for)
     now = deps.clock.now()
     with unit_of_work(deps.session_factory) as session:
-        counts = count_period(session, start, end)
-        session.execute(
-            delete(NotificationStat).where(NotificationStat.period == due.period, NotificationStat.period_start == start)
-        )
-        rows = [
-            {
-                "period": due.period,
-                "period_start": start,
-                "channel": channel,
-                "category": category,
-                "sent": counter["sent"],
-                "failed": counter["failed"],
-                "skipped": counter["skipped"],
-                "computed_at": now,
-            }
-            for (channel, category), counter in sorted(counts.items())
-        ]
-        if rows:
-            session.execute(insert(NotificationStat), rows)
-    return TaskResult(
-        rows=len(rows),
-        period=due.period,
-        period_start=start,
-        details={"period_end": end.isoformat(), "totals": {o: sum(c[o] for c in counts.values()) for o in OUTCOMES}},
-    )
+        periods = periods_to_roll_up(session, due.period, due.scheduled_for)
+        written = [replace_period(session, due.period, start, end, now) for start, end in periods]
+    start, end = periods[-1]
+    details = {"period_end": end.isoformat(), "totals": {o: written[-1][o] for o in OUTCOMES}}
+    if len(periods) > 1:
+        details["caught_up"] = [period_start.isoformat() for period_start, _ in periods[:-1]]
+    return TaskResult(rows=sum(w["rows"] for w in written), period=due.period, period_start=start, details=details)
