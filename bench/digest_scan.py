@@ -31,10 +31,7 @@ import contextlib
 import cProfile
 import io
 import json
-import os
-import platform
 import pstats
-import signal
 import sys
 import time
 import uuid
@@ -43,6 +40,7 @@ from datetime import datetime, timedelta, timezone
 import pika
 import sqlalchemy
 
+from bench.harness import machine_context, run_and_clean_up
 from services.scheduler.digest_scan import DigestScan
 from shared.clock import SystemClock
 from shared.db import build_engine, build_session_factory
@@ -183,18 +181,6 @@ def measure(scan: DigestScan, profile: bool) -> tuple[int, float, str]:
     return emitted, seconds, report
 
 
-def machine_context(engine: sqlalchemy.Engine, admin: RabbitAdmin) -> str:
-    with engine.connect() as connection:
-        database = f"PostgreSQL {connection.exec_driver_sql('SHOW server_version').scalar()}"
-    rabbitmq = admin.http.get("/api/overview").json().get("rabbitmq_version", "?")
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"machine: {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), "
-        f"{platform.python_implementation()} {platform.python_version()}, database {database}, "
-        f"RabbitMQ {rabbitmq}, load average {load}"
-    )
-
-
 def run(args: argparse.Namespace, admin: RabbitAdmin, cleanup: contextlib.ExitStack) -> None:
     schema = PostgresSchema()
     cleanup.callback(schema.drop)
@@ -210,7 +196,7 @@ def run(args: argparse.Namespace, admin: RabbitAdmin, cleanup: contextlib.ExitSt
     scan = DigestScan(build_session_factory(engine), publisher, SystemClock(), batch_size=args.batch_size)
 
     print("Herald digest due-scan benchmark")
-    print(machine_context(engine, admin))
+    print(machine_context(schema.url, admin))
     print(f"batch size {args.batch_size}; database {POSTGRES_URL} (schema {schema.name}); vhost {vhost}\n")
 
     totals = sorted({min(args.small_total, args.total), args.total})
@@ -267,22 +253,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, interrupt)  # a `kill` cleans up like Ctrl-C does
-    began = time.monotonic()
-    with contextlib.ExitStack() as cleanup:
-        try:
-            run(args, RabbitAdmin(), cleanup)
-        except KeyboardInterrupt:
-            print("\ninterrupted", file=sys.stderr)
-        print("\ncleaning up (schema, vhost) ...", flush=True)
-    print(f"run took {time.monotonic() - began:.1f} s")
-    return 0
+    return run_and_clean_up(lambda cleanup: run(args, RabbitAdmin(), cleanup), "schema, vhost")
 
 
 if __name__ == "__main__":

@@ -44,7 +44,6 @@ import json
 import math
 import multiprocessing
 import os
-import platform
 import signal
 import sys
 import tempfile
@@ -54,9 +53,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dramatiq
-import sqlalchemy
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
+from bench.harness import machine_context, run_and_clean_up
 from services.notifier.settings import NotifierSettings
 from tests.e2e.conftest import INGRESS_KEY, herald_env
 from tests.support.databases import PostgresSchema
@@ -384,22 +383,6 @@ def critical_worker_threads() -> int:
     return NotifierSettings.model_fields["critical_worker_threads"].default
 
 
-def machine_context(database_url: str, admin: RabbitAdmin) -> str:
-    engine = sqlalchemy.create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            database = f"PostgreSQL {connection.exec_driver_sql('SHOW server_version').scalar()}"
-    finally:
-        engine.dispose()
-    rabbitmq = admin.http.get("/api/overview").json().get("rabbitmq_version", "?")
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"machine: {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), "
-        f"{platform.python_implementation()} {platform.python_version()}, database {database}, "
-        f"RabbitMQ {rabbitmq}, load average {load}"
-    )
-
-
 def configure_herald(workdir: Path, amqp_url: str, database_url: str, sendgrid: SendGridTestServer) -> HeraldProcess:
     env = herald_env(
         amqp_url,
@@ -542,22 +525,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, interrupt)  # a `kill` cleans up like Ctrl-C does
-    began = time.monotonic()
-    with contextlib.ExitStack() as cleanup:
-        try:
-            run(args, RabbitAdmin(), cleanup)
-        except KeyboardInterrupt:
-            print("\ninterrupted", file=sys.stderr)
-        print("\ncleaning up (herald, vhosts, schema) ...", flush=True)
-    print(f"run took {time.monotonic() - began:.1f} s")
-    return 0
+    return run_and_clean_up(lambda cleanup: run(args, RabbitAdmin(), cleanup), "herald, vhosts, schema")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@ fields filled by ``services.notifier.digest_rendering``."""
 
 from dataclasses import dataclass
 
+from services.notifier.locale_copy import DATE_TIME_FORMATS, MONTH_NAMES
+
 
 @dataclass(frozen=True)
 class DigestCopy:
@@ -33,21 +35,8 @@ EN = DigestCopy(
     footer="You receive this email because you subscribed to a {period} digest from {product}.",
     sign_off="Thanks,",
     signature="The {product} team",
-    item_time_format="{day} {month_name} {year}, {time}",
-    month_names=(
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
+    item_time_format=DATE_TIME_FORMATS["en"],
+    month_names=MONTH_NAMES["en"],
 )
 
 MN = DigestCopy(
@@ -61,22 +50,8 @@ MN = DigestCopy(
     footer="Та {product}-н {period} тоймд бүртгүүлсэн тул энэ имэйлийг хүлээн авлаа.",
     sign_off="Баярлалаа,",
     signature="{product} баг",
-    # Mongolian writes dates year-first with numbered months: "2026 оны 11-р сарын 23".
-    item_time_format="{year} оны {month}-р сарын {day}, {time}",
-    month_names=(
-        "Нэгдүгээр сар",
-        "Хоёрдугаар сар",
-        "Гуравдугаар сар",
-        "Дөрөвдүгээр сар",
-        "Тавдугаар сар",
-        "Зургаадугаар сар",
-        "Долдугаар сар",
-        "Наймдугаар сар",
-        "Есдүгээр сар",
-        "Аравдугаар сар",
-        "Арван нэгдүгээр сар",
-        "Арван хоёрдугаар сар",
-    ),
+    item_time_format=DATE_TIME_FORMATS["mn"],
+    month_names=MONTH_NAMES["mn"],
 )
 
 COPY_BY_LOCALE: dict[str, DigestCopy] = {"en": EN, "mn": MN}

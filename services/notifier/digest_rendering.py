@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from services.notifier.digest_copy import COPY_BY_LOCALE, DigestCopy
+from services.notifier.digest_copy import COPY_BY_LOCALE
 from services.notifier.email import OutgoingEmail
+from services.notifier.locale_copy import format_moment
 from shared.schemas.scheduler import DigestDueV1
 
 # Loaded once at import, like the sign-in alert's: templates ship with the code.
@@ -53,7 +54,11 @@ def render_digest(
         "intro": copy.intro.format(count=len(items) + more, period=period),
         "times_note": copy.times_note.format(zone=digest.timezone),
         "items": [
-            {"title": item.title, "body": item.body, "time": format_item_time(item.created_at, zone, copy)}
+            {
+                "title": item.title,
+                "body": item.body,
+                "time": format_moment(item.created_at, zone, copy.item_time_format, copy.month_names),
+            }
             for item in items
         ],
         "more": copy.more.format(count=more) if more else "",
@@ -69,15 +74,4 @@ def render_digest(
         text=_TEXT_TEMPLATE.render(context),
         html=_HTML_TEMPLATE.render(context),
         idempotency_key=job_id,
-    )
-
-
-def format_item_time(moment: datetime, zone: ZoneInfo, copy: DigestCopy) -> str:
-    local = moment.astimezone(zone)
-    return copy.item_time_format.format(
-        year=local.year,
-        month=local.month,
-        month_name=copy.month_names[local.month - 1],
-        day=local.day,
-        time=f"{local:%H:%M}",
     )

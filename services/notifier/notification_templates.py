@@ -5,7 +5,8 @@ Each template is two files per locale under ``templates/notifications/``:
 - ``{name}.{locale}.txt``: plain-text blocks ``title``, ``body`` and, for a call to action,
   ``action_url`` and ``action_label``. Title and body are what the in-app inbox shows; the
   plain-text email puts them inside ``_email.txt``.
-- ``{name}.{locale}.html``: block ``content`` inside ``_layout.html``, the HTML email (escaped).
+- ``{name}.{locale}.html``: block ``content`` inside ``_layout.html`` (which extends the
+  ``_base.html`` every email shares), the HTML email (escaped).
 
 The request's data are the templates' variables; ``product`` and ``recipient_name`` are Herald's
 own and win over data of the same name. Undefined variables are errors (StrictUndefined), so a
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from services.notifier.signin_alert_copy import COPY_BY_LOCALE
+from services.notifier.locale_copy import MONTH_NAMES
 from shared.errors import PermanentError
 
 LOCALES = ("en", "mn")
@@ -90,8 +91,10 @@ class NotificationTemplates:
     def __init__(self, *, product_name: str, default_locale: str) -> None:
         self._product_name = product_name
         self._default_locale = default_locale
+        own_templates = jinja2.PackageLoader("services.notifier", "templates/notifications")
         self._environment = jinja2.Environment(
-            loader=jinja2.PackageLoader("services.notifier", "templates/notifications"),
+            # _layout.html extends the HTML skeleton every email shares, one folder up.
+            loader=jinja2.ChoiceLoader([own_templates, jinja2.PackageLoader("services.notifier", "templates")]),
             # HTML is escaped; plain text must show "<b>" as typed.
             autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
             undefined=jinja2.StrictUndefined,
@@ -103,8 +106,8 @@ class NotificationTemplates:
         self._email_text = self._environment.get_template("_email.txt")
         self.names = frozenset(
             name.split(".", 1)[0]
-            for name in self._environment.list_templates(extensions=("txt",))
-            if not name.startswith("_")
+            for name in own_templates.list_templates()
+            if name.endswith(".txt") and not name.startswith("_")
         )
 
     def locale_for(self, requested: str | None) -> str:
@@ -162,4 +165,4 @@ def local_date(context: jinja2.runtime.Context, value: object) -> str:
     if context["locale"] == "mn":
         # Year first, numbered months: "2026 оны 12-р сарын 1".
         return f"{day.year} оны {day.month}-р сарын {day.day}"
-    return f"{day.day} {COPY_BY_LOCALE['en'].month_names[day.month - 1]} {day.year}"
+    return f"{day.day} {MONTH_NAMES['en'][day.month - 1]} {day.year}"

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from services.notifier.email import OutgoingEmail
+from services.notifier.locale_copy import format_moment
 from services.notifier.signin_alert_copy import COPY_BY_LOCALE, SignInAlertCopy
 from services.notifier.user_agent import describe_user_agent
 from shared.schemas.notifier import SendSignInAlertV1
@@ -95,19 +96,12 @@ def format_local_time(moment: datetime, zone_name: str | None, copy: SignInAlert
     """The moment as the reader's wall clock shows it, naming the zone and its offset so a
     reader abroad is not misled by a time that looks like their own."""
     zone_name = zone_name or _UTC_NAME
-    local = moment.astimezone(ZoneInfo(zone_name))
+    zone = ZoneInfo(zone_name)
     if zone_name == _UTC_NAME:
         zone_label = _UTC_NAME
     else:
-        zone_label = f"{zone_name}, {_format_utc_offset(local.utcoffset() or timedelta(0))}"
-    return copy.date_format.format(
-        year=local.year,
-        month=local.month,
-        month_name=copy.month_names[local.month - 1],
-        day=local.day,
-        time=f"{local:%H:%M}",
-        zone=zone_label,
-    )
+        zone_label = f"{zone_name}, {_format_utc_offset(moment.astimezone(zone).utcoffset() or timedelta(0))}"
+    return format_moment(moment, zone, copy.date_format, copy.month_names, zone=zone_label)
 
 
 def _format_utc_offset(offset: timedelta) -> str:

@@ -3,6 +3,8 @@
 
 from dataclasses import dataclass
 
+from services.notifier.locale_copy import DATE_TIME_FORMATS, MONTH_NAMES
+
 
 @dataclass(frozen=True)
 class SignInAlertCopy:
@@ -42,21 +44,8 @@ EN = SignInAlertCopy(
     warning="If this wasn't you, contact us immediately.",
     sign_off="Thanks,",
     signature="The {product} team",
-    date_format="{day} {month_name} {year}, {time} ({zone})",
-    month_names=(
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
+    date_format=DATE_TIME_FORMATS["en"] + " ({zone})",
+    month_names=MONTH_NAMES["en"],
 )
 
 MN = SignInAlertCopy(
@@ -75,22 +64,8 @@ MN = SignInAlertCopy(
     warning="Хэрэв та энэ нэвтрэлтийг хийгээгүй бол нэн даруй бидэнтэй холбогдоно уу.",
     sign_off="Баярлалаа,",
     signature="{product} баг",
-    # Mongolian writes dates year-first with numbered months: "2026 оны 11-р сарын 23".
-    date_format="{year} оны {month}-р сарын {day}, {time} ({zone})",
-    month_names=(
-        "Нэгдүгээр сар",
-        "Хоёрдугаар сар",
-        "Гуравдугаар сар",
-        "Дөрөвдүгээр сар",
-        "Тавдугаар сар",
-        "Зургаадугаар сар",
-        "Долдугаар сар",
-        "Наймдугаар сар",
-        "Есдүгээр сар",
-        "Аравдугаар сар",
-        "Арван нэгдүгээр сар",
-        "Арван хоёрдугаар сар",
-    ),
+    date_format=DATE_TIME_FORMATS["mn"] + " ({zone})",
+    month_names=MONTH_NAMES["mn"],
 )
 
 COPY_BY_LOCALE: dict[str, SignInAlertCopy] = {"en": EN, "mn": MN}

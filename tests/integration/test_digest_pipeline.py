@@ -6,14 +6,11 @@ Dramatiq workers send the digests through the real SendGrid and SMTP transports 
 servers. Then: two scheduler processes scanning the same database at once emit each digest once.
 """
 
-import json
 import multiprocessing
 import uuid
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-import pika
 import pytest
 from sqlalchemy import insert, select
 
@@ -27,16 +24,12 @@ from shared.db import build_engine, build_session_factory
 from shared.event_publisher import EventPublisher
 from shared.ledger import Job, JobLedger, JobStatus
 from shared.migrate import upgrade_to_head
-from shared.schemas.scheduler import DigestDueV1, DigestsDueV1
-from shared.topology import (
-    DELIVER_NOTIFICATION,
-    DIGEST_DUE_KEY,
-    NOTIFICATION_REQUESTED_KEY,
-    NOTIFICATIONS_EXCHANGE,
-    SCHEDULER_EXCHANGE,
-)
+from shared.schemas.scheduler import DigestDueV1
+from shared.topology import DELIVER_NOTIFICATION, NOTIFICATION_REQUESTED_KEY, NOTIFICATIONS_EXCHANGE
 from tests.fakes.clock import FakeClock
 from tests.support.digest_scan_process import scan_in_own_process
+from tests.support.digests_due import DigestQueue, due_schedule_row
+from tests.support.events import publish_json
 from tests.support.herald_process import free_port
 from tests.support.sendgrid_server import SendGridTestServer
 from tests.support.smtp_server import SmtpTestServer
@@ -174,16 +167,7 @@ class Pipeline:
             "priority": "normal",
             "delivery": "digest",
         }
-        with closing(pika.BlockingConnection(pika.URLParameters(self.amqp_url))) as connection:
-            channel = connection.channel()
-            channel.confirm_delivery()
-            channel.basic_publish(
-                NOTIFICATIONS_EXCHANGE,
-                NOTIFICATION_REQUESTED_KEY,
-                json.dumps(body).encode(),
-                pika.BasicProperties(content_type="application/json", delivery_mode=2),
-                mandatory=True,
-            )
+        publish_json(self.amqp_url, NOTIFICATIONS_EXCHANGE, NOTIFICATION_REQUESTED_KEY, body)
         job_id = DELIVER_NOTIFICATION["normal"].job_id_for(body["event_id"])
         wait_until(lambda: self._job_status(job_id) == JobStatus.COMPLETED, timeout=20, what=f"job {job_id} completed")
         return job_id
@@ -283,59 +267,15 @@ def test_a_due_schedule_on_the_scheduler_clock_sends_one_digest_per_period_to_th
 # -- two scheduler processes at once ------------------------------------------------------------------
 
 SCHEDULE_COUNT = 3000
-DIGEST_QUEUE = "test.digest_due"
-
-
-def declare_digest_queue(amqp_url: str) -> None:
-    """A queue of the test's own bound to scheduler.events / digest.due: every batch emitted."""
-    with closing(pika.BlockingConnection(pika.URLParameters(amqp_url))) as connection:
-        channel = connection.channel()
-        channel.exchange_declare(SCHEDULER_EXCHANGE, exchange_type="topic", durable=True)
-        channel.queue_declare(DIGEST_QUEUE, durable=True)
-        channel.queue_bind(DIGEST_QUEUE, SCHEDULER_EXCHANGE, routing_key=DIGEST_DUE_KEY)
-
-
-def take_digests(amqp_url: str) -> list[DigestDueV1]:
-    """Every digest waiting in the test's queue now, validated against the schema."""
-    found = []
-    with closing(pika.BlockingConnection(pika.URLParameters(amqp_url))) as connection:
-        channel = connection.channel()
-        while True:
-            method, _, body = channel.basic_get(DIGEST_QUEUE, auto_ack=True)
-            if method is None:
-                return found
-            found.extend(DigestsDueV1.model_validate_json(body).digests)
-
-
-def due_row(schedule_id: str) -> dict:
-    return {
-        "id": schedule_id,
-        "user_id": f"user-{schedule_id[:8]}",
-        "email": "someone@example.mn",
-        "name": "",
-        "locale": "mn",
-        "frequency": "daily",
-        "delivery_time": "08:00",
-        "delivery_day": None,
-        "timezone": "UTC",
-        "max_items": 20,
-        "categories": [],
-        "active": True,
-        "next_run_at": datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc),
-        "last_sent_at": None,
-        "last_period_key": None,
-        "created_at": START,
-        "updated_at": START,
-    }
-
 
 def test_two_scheduler_processes_at_once_emit_each_due_digest_exactly_once(
     database_url, migrated_engine, amqp_url
 ):
     ids = [str(uuid.uuid4()) for _ in range(SCHEDULE_COUNT)]
+    rows = [due_schedule_row(schedule_id, START, locale="mn") for schedule_id in ids]
     with migrated_engine.begin() as connection:
-        connection.execute(insert(DigestSchedule.__table__), [due_row(schedule_id) for schedule_id in ids])
-    declare_digest_queue(amqp_url)
+        connection.execute(insert(DigestSchedule.__table__), rows)
+    digest_queue = DigestQueue(amqp_url)
 
     on_postgresql = database_url.startswith("postgresql")
     context = multiprocessing.get_context("spawn")
@@ -371,7 +311,7 @@ def test_two_scheduler_processes_at_once_emit_each_due_digest_exactly_once(
 
     received: list[DigestDueV1] = []
     wait_until(
-        lambda: received.extend(take_digests(amqp_url)) or len(received) >= SCHEDULE_COUNT,
+        lambda: received.extend(digest_queue.digests()) or len(received) >= SCHEDULE_COUNT,
         timeout=30,
         what="every digest in the test's queue",
     )

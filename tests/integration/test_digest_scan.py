@@ -2,10 +2,8 @@
 
 import threading
 import uuid
-from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
-import pika
 import pytest
 from sqlalchemy import insert, select
 
@@ -15,46 +13,11 @@ from services.scheduler.tables import DigestSchedule
 from shared.db import build_engine, build_session_factory, unit_of_work
 from shared.event_publisher import EventPublisher
 from shared.publisher import PublishFailed
-from shared.schemas.scheduler import DigestDueV1, DigestsDueV1
-from shared.topology import DIGEST_DUE_KEY, SCHEDULER_EXCHANGE
 from tests.fakes.clock import FakeClock
+from tests.support.digests_due import DigestQueue, due_schedule_row
 from tests.support.waiting import wait_until
 
-TEST_QUEUE = "test.digest_due"
 START = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)  # a Tuesday
-
-
-class DigestQueue:
-    """A queue of the test's own bound to scheduler.events / digest.due, read batch by batch.
-
-    A connection per read, so a simulated broker outage in a test does not break the reader.
-    """
-
-    def __init__(self, amqp_url: str) -> None:
-        self._parameters = pika.URLParameters(amqp_url)
-        with closing(pika.BlockingConnection(self._parameters)) as connection:
-            channel = connection.channel()
-            channel.exchange_declare(SCHEDULER_EXCHANGE, exchange_type="topic", durable=True)
-            channel.queue_declare(TEST_QUEUE, durable=True)
-            channel.queue_bind(TEST_QUEUE, SCHEDULER_EXCHANGE, routing_key=DIGEST_DUE_KEY)
-
-    def batches(self) -> list[DigestsDueV1]:
-        """Every batch waiting now, validated against the schema."""
-        found = []
-        with closing(pika.BlockingConnection(self._parameters)) as connection:
-            channel = connection.channel()
-            while True:
-                method, properties, body = channel.basic_get(TEST_QUEUE, auto_ack=True)
-                if method is None:
-                    return found
-                assert properties.content_type == "application/json"
-                assert properties.delivery_mode == 2
-                batch = DigestsDueV1.model_validate_json(body)
-                assert properties.message_id == batch.batch_id
-                found.append(batch)
-
-    def digests(self) -> list[DigestDueV1]:
-        return [digest for batch in self.batches() for digest in batch.digests]
 
 
 @pytest.fixture
@@ -233,7 +196,7 @@ def test_two_schedulers_at_once_emit_each_due_digest_exactly_once(
     now = START + timedelta(hours=3)
     ids = [str(uuid.uuid4()) for _ in range(count)]
     with migrated_engine.begin() as connection:
-        connection.execute(insert(DigestSchedule.__table__), [due_row(schedule_id, START) for schedule_id in ids])
+        connection.execute(insert(DigestSchedule.__table__), [due_schedule_row(schedule_id, START) for schedule_id in ids])
 
     scanners = []
     for _ in range(2):
@@ -270,28 +233,6 @@ def test_two_schedulers_at_once_emit_each_due_digest_exactly_once(
     assert set(event_ids) == {f"digest:{schedule_id}:2026-11-24" for schedule_id in ids}
     with migrated_engine.connect() as connection:
         assert connection.scalar(select(DigestSchedule.id).where(DigestSchedule.next_run_at <= now)) is None
-
-
-def due_row(schedule_id: str, created_at: datetime) -> dict:
-    return {
-        "id": schedule_id,
-        "user_id": f"user-{schedule_id[:8]}",
-        "email": "someone@example.mn",
-        "name": "",
-        "locale": None,
-        "frequency": "daily",
-        "delivery_time": "08:00",
-        "delivery_day": None,
-        "timezone": "UTC",
-        "max_items": 20,
-        "categories": [],
-        "active": True,
-        "next_run_at": datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc),
-        "last_sent_at": None,
-        "last_period_key": None,
-        "created_at": created_at,
-        "updated_at": created_at,
-    }
 
 
 def _patch(**changes) -> DigestSchedulePatch:

@@ -4,10 +4,8 @@ A ``digest.due`` batch published to ``scheduler.events`` is consumed, becomes on
 job, and a real Dramatiq worker sends the digest: once, however often the batch arrives.
 """
 
-import json
 from datetime import datetime, timedelta, timezone
 
-import pika
 import pytest
 from sqlalchemy import select
 
@@ -20,25 +18,9 @@ from shared.ledger import Job, JobStatus
 from shared.migrate import upgrade_to_head
 from shared.topology import DIGEST_DUE_KEY, SCHEDULER_EXCHANGE, maintenance_key
 from tests.fakes.email import RecordingEmailSender
+from tests.support.events import publish_json
 from tests.support.herald_process import free_port
 from tests.support.waiting import wait_until
-
-
-def publish(amqp_url: str, routing_key: str, body: dict | bytes) -> None:
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
-        channel = connection.channel()
-        channel.confirm_delivery()
-        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-        channel.basic_publish(
-            SCHEDULER_EXCHANGE,
-            routing_key,
-            payload,
-            pika.BasicProperties(content_type="application/json", delivery_mode=2),
-            mandatory=True,
-        )
-    finally:
-        connection.close()
 
 
 def digests_due(batch_id: str, scheduled_for: datetime) -> dict:
@@ -93,9 +75,9 @@ def test_a_digest_due_batch_published_twice_sends_one_digest(notifier, amqp_url)
             )
         )
 
-    publish(amqp_url, DIGEST_DUE_KEY, digests_due("batch-1", now))
-    publish(amqp_url, DIGEST_DUE_KEY, digests_due("batch-1", now))  # the same batch again
-    publish(amqp_url, DIGEST_DUE_KEY, digests_due("batch-2", now))  # the same digest, another batch
+    publish_json(amqp_url, SCHEDULER_EXCHANGE, DIGEST_DUE_KEY, digests_due("batch-1", now))
+    publish_json(amqp_url, SCHEDULER_EXCHANGE, DIGEST_DUE_KEY, digests_due("batch-1", now))  # the same batch again
+    publish_json(amqp_url, SCHEDULER_EXCHANGE, DIGEST_DUE_KEY, digests_due("batch-2", now))  # the same digest, another batch
 
     def batch_jobs_finished():
         with session_factory() as session:
@@ -123,9 +105,9 @@ def test_a_maintenance_event_fired_twice_runs_once_and_a_bad_event_is_dead_lette
         "period": "hourly",
         "scheduled_for": scheduled_for.isoformat(),
     }
-    publish(amqp_url, maintenance_key("rollup"), due)
-    publish(amqp_url, maintenance_key("rollup"), due)  # a second scheduler firing the same run
-    publish(amqp_url, maintenance_key("retention"), b'{"type": "maintenance.due"}')
+    publish_json(amqp_url, SCHEDULER_EXCHANGE, maintenance_key("rollup"), due)
+    publish_json(amqp_url, SCHEDULER_EXCHANGE, maintenance_key("rollup"), due)  # a second scheduler firing the same run
+    publish_json(amqp_url, SCHEDULER_EXCHANGE, maintenance_key("retention"), b'{"type": "maintenance.due"}')
 
     def runs():
         with session_factory() as session:

@@ -3,11 +3,9 @@ published to the ``notifications`` exchange, accepted, delivered by real Dramati
 invalid requests dead-lettered with their reason; high priority never waiting behind bulk.
 """
 
-import json
 import threading
 import uuid
 
-import pika
 import pytest
 
 from services.notifier.bootstrap import bootstrap as bootstrap_notifier
@@ -20,6 +18,7 @@ from shared.migrate import upgrade_to_head
 from shared.topology import DELIVER_NOTIFICATION, NOTIFICATION_REQUESTED_KEY, NOTIFICATIONS_EXCHANGE, NOTIFIER_REQUESTS_QUEUE
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
+from tests.support.events import publish_json
 from tests.support.herald_process import free_port
 from tests.support.waiting import wait_until
 
@@ -38,24 +37,6 @@ def notification_request(*, title: str = "Hello", priority: str = "normal", **fi
         "priority": priority,
         **fields,
     }
-
-
-def publish_request(amqp_url: str, body: bytes | dict) -> None:
-    """Publish as a foreign producer would: persistent JSON on the topic exchange, confirmed."""
-    payload = json.dumps(body).encode() if isinstance(body, dict) else body
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
-        channel = connection.channel()
-        channel.confirm_delivery()
-        channel.basic_publish(
-            NOTIFICATIONS_EXCHANGE,
-            NOTIFICATION_REQUESTED_KEY,
-            payload,
-            pika.BasicProperties(content_type="application/json", delivery_mode=2),
-            mandatory=True,
-        )
-    finally:
-        connection.close()
 
 
 class SlowForSomeEmailSender(RecordingEmailSender):
@@ -99,7 +80,7 @@ class Notifier:
         assert consumer.connected.wait(15), "the requests consumer did not connect"
 
     def publish(self, body: bytes | dict) -> None:
-        publish_request(self.amqp_url, body)
+        publish_json(self.amqp_url, NOTIFICATIONS_EXCHANGE, NOTIFICATION_REQUESTED_KEY, body)
 
     def job_status(self, job_id: str) -> str | None:
         job = self.ledger.get(job_id)

@@ -8,19 +8,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.notifier.adapters.notification_store import NotificationStore, OutcomeLog
-from services.notifier.adapters.preference_store import PreferenceStore
-from services.notifier.notification_templates import NotificationTemplates
-from services.notifier.notifications import NotificationDeps, deliver_notification
+from services.notifier.notifications import deliver_notification
 from services.notifier.notifications_api import NotificationApiDeps, install_notification_routes
 from shared.http import PROBLEM_JSON, install_problem_handlers
-from shared.intake import JobIntake
-from shared.ledger import JobLedger, JobStatus
-from shared.schemas import DeliverNotificationV1
+from shared.ledger import JobStatus
 from shared.topology import DELIVER_NOTIFICATION
 from tests.fakes.clock import FakeClock
-from tests.fakes.email import RecordingEmailSender
-from tests.fakes.publisher import RecordingPublisher
+from tests.support.notification_deps import notification_deps, start_delivery
 
 API_KEY = "test-key"
 KEY = {"X-API-Key": API_KEY}
@@ -48,18 +42,7 @@ def clock():
 
 @pytest.fixture
 def deps(session_factory, clock):
-    ledger = JobLedger(session_factory, clock)
-    return NotificationDeps(
-        session_factory=session_factory,
-        ledger=ledger,
-        intake=JobIntake(session_factory, ledger, RecordingPublisher()),
-        templates=NotificationTemplates(product_name="Herald", default_locale="en"),
-        notifications=NotificationStore(clock),
-        outcomes=OutcomeLog(clock),
-        preferences=PreferenceStore(clock),
-        email_sender=RecordingEmailSender(),
-        from_header="Herald <no-reply@localhost>",
-    )
+    return notification_deps(session_factory, clock)
 
 
 @pytest.fixture
@@ -78,9 +61,7 @@ def post_and_deliver(client, deps, clock, n: int, **fields) -> str:
     answer = client.post("/v1/notifications", json=request_body(n, **fields), headers=KEY)
     assert answer.status_code == 202, answer.text
     job_id = answer.json()["job_id"]
-    [message] = [m for m in deps.intake.publisher.sent if m.message_id == job_id]
-    deps.ledger.start_attempt(job_id, job_type="notification", max_attempts=5, correlation_id=None)
-    deliver_notification(DeliverNotificationV1.model_validate(message.payload), deps)
+    deliver_notification(start_delivery(deps, job_id), deps)
     clock.advance(seconds=1)
     return job_id
 

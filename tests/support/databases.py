@@ -1,9 +1,15 @@
-"""Databases for tests: a fresh SQLite file, or a schema of its own in PostgreSQL."""
+"""Databases for tests: a fresh SQLite file or in-memory database, or a schema of its own in
+PostgreSQL."""
 
 import os
 import uuid
 
 import sqlalchemy
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from shared.db import build_engine, build_session_factory
+from shared.schema import metadata
 
 POSTGRES_URL = os.environ.get("HERALD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -36,3 +42,11 @@ class PostgresSchema:
         with self._admin.connect() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE')
         self._admin.dispose()
+
+
+def in_memory_session_factory() -> sessionmaker[Session]:
+    """A fresh in-memory SQLite database with the whole schema, for unit tests. StaticPool keeps
+    one connection, so every session sees the same database."""
+    engine = build_engine("sqlite://", poolclass=StaticPool)
+    metadata.create_all(engine)
+    return build_session_factory(engine)

@@ -1,4 +1,5 @@
-"""Sign-in events as other services send them: over HTTP and to the ``auth.events`` exchange."""
+"""Events as other services send them: sign-in events over HTTP and to the ``auth.events``
+exchange, and any JSON to any exchange."""
 
 import json
 import uuid
@@ -28,15 +29,16 @@ def signed_in_event(*, event_id: str | None = None, user_id: str = "u-123", loca
     }
 
 
-def publish_to_auth_events(amqp_url: str, body: bytes | dict, routing_key: str = "auth.user.signed_in", **properties) -> None:
-    """Publish as a foreign producer would: persistent JSON on the topic exchange, confirmed."""
+def publish_json(amqp_url: str, exchange: str, routing_key: str, body: bytes | dict, **properties) -> None:
+    """Publish as a foreign producer would: persistent JSON on the exchange, confirmed.
+    ``body`` as bytes goes out as given (to send what is not JSON)."""
     payload = json.dumps(body).encode() if isinstance(body, dict) else body
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     try:
         channel = connection.channel()
         channel.confirm_delivery()
         channel.basic_publish(
-            "auth.events",
+            exchange,
             routing_key,
             payload,
             pika.BasicProperties(content_type="application/json", delivery_mode=2, **properties),
@@ -44,3 +46,7 @@ def publish_to_auth_events(amqp_url: str, body: bytes | dict, routing_key: str =
         )
     finally:
         connection.close()
+
+
+def publish_to_auth_events(amqp_url: str, body: bytes | dict, routing_key: str = "auth.user.signed_in", **properties) -> None:
+    publish_json(amqp_url, "auth.events", routing_key, body, **properties)

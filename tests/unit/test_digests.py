@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.pool import StaticPool
 
 from services.notifier.adapters.digest_store import DigestStore
 from services.notifier.adapters.notification_store import OutcomeLog
@@ -14,11 +13,11 @@ from services.notifier.digests import DigestDeps, DigestOutcome, DigestPolicy, d
 from services.notifier.email import PermanentEmailError, TransientEmailError
 from services.notifier.preferences import Preferences
 from services.notifier.tables import DigestDelivery, Notification, NotificationOutcome
-from shared.db import build_engine, build_session_factory, unit_of_work
-from shared.schema import metadata
+from shared.db import unit_of_work
 from shared.schemas import SendDigestsV1
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
+from tests.support.databases import in_memory_session_factory
 
 SCHEDULED_FOR = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)  # 09:00 in Ulaanbaatar
 
@@ -62,10 +61,8 @@ def clock():
 
 @pytest.fixture
 def deps(clock):
-    engine = build_engine("sqlite://", poolclass=StaticPool)
-    metadata.create_all(engine)
     return DigestDeps(
-        session_factory=build_session_factory(engine),
+        session_factory=in_memory_session_factory(),
         store=DigestStore(clock),
         preferences=PreferenceStore(clock),
         outcomes=OutcomeLog(clock),

@@ -2,20 +2,17 @@
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy.pool import StaticPool
 
 from services.notifier.adapters.preference_store import PreferenceStore
 from services.notifier.preferences import DEFAULT_PREFERENCES, Preferences, PreferencesBody
-from shared.db import build_engine, build_session_factory, unit_of_work
-from shared.schema import metadata
+from shared.db import unit_of_work
 from tests.fakes.clock import FakeClock
+from tests.support.databases import in_memory_session_factory
 
 
 @pytest.fixture
 def session_factory():
-    engine = build_engine("sqlite://", poolclass=StaticPool)
-    metadata.create_all(engine)
-    return build_session_factory(engine)
+    return in_memory_session_factory()
 
 
 def test_a_muted_user_gets_only_security_notifications():

@@ -8,12 +8,9 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.pool import StaticPool
 
-from services.notifier.adapters.notification_store import NotificationStore, OutcomeLog
-from services.notifier.adapters.preference_store import PreferenceStore
 from services.notifier.email import PermanentEmailError, TransientEmailError
-from services.notifier.notification_templates import NotificationTemplates, TemplateDataError, UnknownTemplate
+from services.notifier.notification_templates import TemplateDataError, UnknownTemplate
 from services.notifier.notifications import (
     DeliveryOutcome,
     NotificationDeps,
@@ -22,15 +19,13 @@ from services.notifier.notifications import (
 )
 from services.notifier.preferences import Preferences
 from services.notifier.tables import Notification, NotificationOutcome
-from shared.db import build_engine, build_session_factory, unit_of_work
-from shared.intake import JobIntake
-from shared.ledger import JobLedger, JobStatus
-from shared.schema import metadata
+from shared.db import unit_of_work
+from shared.ledger import JobStatus
 from shared.schemas import DeliverNotificationV1, NotificationRequestedV1
 from shared.topology import DELIVER_NOTIFICATION, NOTIFIER_BULK_QUEUE, NOTIFIER_CRITICAL_QUEUE
 from tests.fakes.clock import FakeClock
-from tests.fakes.email import RecordingEmailSender
-from tests.fakes.publisher import RecordingPublisher
+from tests.support.databases import in_memory_session_factory
+from tests.support.notification_deps import notification_deps, start_delivery
 
 
 def request(n: int = 1, **fields) -> NotificationRequestedV1:
@@ -55,29 +50,13 @@ def clock():
 
 @pytest.fixture
 def deps(clock):
-    engine = build_engine("sqlite://", poolclass=StaticPool)
-    metadata.create_all(engine)
-    session_factory = build_session_factory(engine)
-    ledger = JobLedger(session_factory, clock)
-    return NotificationDeps(
-        session_factory=session_factory,
-        ledger=ledger,
-        intake=JobIntake(session_factory, ledger, RecordingPublisher()),
-        templates=NotificationTemplates(product_name="Herald", default_locale="en"),
-        notifications=NotificationStore(clock),
-        outcomes=OutcomeLog(clock),
-        preferences=PreferenceStore(clock),
-        email_sender=RecordingEmailSender(),
-        from_header="Herald <no-reply@localhost>",
-    )
+    return notification_deps(in_memory_session_factory(), clock)
 
 
 def accept_and_start(event: NotificationRequestedV1, deps: NotificationDeps) -> DeliverNotificationV1:
     """Accept the event and take its message off the fake queue, as a worker would."""
     acceptance = accept_notification(event, received_via="amqp", deps=deps)
-    deps.ledger.start_attempt(acceptance.job_id, job_type="notification", max_attempts=5, correlation_id=None)
-    [message] = [m for m in deps.intake.publisher.sent if m.message_id == acceptance.job_id]
-    return DeliverNotificationV1.model_validate(message.payload)
+    return start_delivery(deps, acceptance.job_id)
 
 
 def set_preferences(deps: NotificationDeps, preferences: Preferences, user_id: str = "u-1") -> None:

@@ -7,19 +7,17 @@ transport and the clock are the project's fakes.
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy.pool import StaticPool
 
 from services.notifier.adapters.delivery_log import DeliveryLog
 from services.notifier.adapters.notification_store import OutcomeLog
 from services.notifier.email import PermanentEmailError, TransientEmailError
 from services.notifier.handlers import AlertOutcome, NotifierDeps, SignInAlertPolicy, send_signin_alert
-from shared.db import build_engine, build_session_factory
 from shared.ledger import JobLedger, JobStatus
 from shared.rate_limit import SlidingWindowLimit
-from shared.schema import metadata
 from shared.schemas import SendSignInAlertV1
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
+from tests.support.databases import in_memory_session_factory
 
 
 def command(n: int = 1, user_id: str = "u-1", locale: str = "mn") -> SendSignInAlertV1:
@@ -41,9 +39,7 @@ def clock():
 
 @pytest.fixture
 def deps(clock):
-    engine = build_engine("sqlite://", poolclass=StaticPool)
-    metadata.create_all(engine)
-    session_factory = build_session_factory(engine)
+    session_factory = in_memory_session_factory()
     return NotifierDeps(
         session_factory=session_factory,
         ledger=JobLedger(session_factory, clock),
