@@ -1,7 +1,7 @@
 """Building and sending due digests, one period of one schedule at a time, at most once.
 
 Policies (README "Digests"):
-- A period is done once a DigestDelivery row exists for (schedule_id, period_key): sent, empty,
+- A period is done once a DigestDelivery row exists for (schedule_id, period_key): sent,
   muted or failed. A redelivered or re-emitted digest finds it and does nothing.
 - A digest covers the user's notifications waiting for a digest (``pending``) created up to its
   ``scheduled_for``, in its categories (none listed: all). It lists the newest ``max_items``,
@@ -12,7 +12,9 @@ Policies (README "Digests"):
   in-app inbox). Security notifications cannot be muted: such a user's digest lists only them,
   and is sent when there are any. Notifications of a category the user opted out of by email
   since they were requested are covered but not listed.
-- Nothing to list: no email (outcome ``empty``).
+- Nothing to list: no email, and nothing written. Most due digests are empty, so at a million
+  schedules recording each would cost a write and two rows a schedule a day for nothing: a
+  re-run of an empty period is harmless (it is still empty, or catches a late notification).
 - A transient email failure leaves the digest undone and, after the rest of the batch, fails the
   job so it is retried (done digests are skipped). A permanent failure (a refused address) marks
   the period ``failed`` and leaves the notifications pending for the next period.
@@ -150,7 +152,6 @@ def send_digest(digest: DigestDueV1, deps: DigestDeps) -> DigestOutcome:
         _finish(deps, digest, job_id, DigestOutcome.MUTED, plan, outcome="skipped", reason=plan.skip_reason)
         return DigestOutcome.MUTED
     if not items:
-        _finish(deps, digest, job_id, DigestOutcome.EMPTY, plan, outcome="skipped", reason="empty")
         return DigestOutcome.EMPTY
 
     policy = deps.policy
