@@ -121,8 +121,11 @@ class JobLedger:
             job = session.get(Job, job_id)
             return JobView.of(job) if job else None
 
-    def start_attempt(self, job_id: str, *, job_type: str, max_attempts: int, correlation_id: str | None) -> None:
+    def start_attempt(self, job_id: str, *, job_type: str, max_attempts: int, correlation_id: str | None) -> str | None:
         """Mark the job ``processing`` and count the attempt; a job nobody accepted is recorded now.
+
+        Returns the job's status after that: ``processing``, or the status of a job that is
+        finished already (a redelivery; ``cancelled``: the worker must not run it).
 
         The UPDATE matches the job by id alone, whatever its status, so that it waits for a
         producer's uncommitted change to the row (a replay) and then decides on the committed
@@ -131,13 +134,16 @@ class JobLedger:
         """
         for _ in range(3):
             with unit_of_work(self._session_factory) as session:
-                updated = session.execute(_START_ATTEMPT, {"p_job_id": job_id, "p_now": self._clock.now()}).rowcount
-                if updated or insert_ignoring_conflicts(
+                status = session.execute(_START_ATTEMPT, {"p_job_id": job_id, "p_now": self._clock.now()}).scalar()
+                if status is not None:
+                    return status
+                if insert_ignoring_conflicts(
                     session,
                     Job.__table__,
                     self._new_job(job_id, job_type, max_attempts, correlation_id, None, JobStatus.PROCESSING),
                 ):
-                    return
+                    return JobStatus.PROCESSING
+        return None
 
     def retrying(self, job_id: str, error: str) -> None:
         self._transition(job_id, JobStatus.RETRYING, last_error=error, only_from=(JobStatus.PROCESSING,))
@@ -150,6 +156,29 @@ class JobLedger:
 
     def dead(self, job_id: str, reason: str, error: str | None) -> None:
         self._transition(job_id, JobStatus.DEAD, reason=reason, last_error=error, only_from=UNFINISHED)
+
+    def cancel(self, job_id: str) -> JobView | None:
+        """Cancel a job that waits to run (enqueued, or retrying later); its message is then
+        skipped when a worker takes it. A job running or finished is left as it is: the view
+        returned says which. None when there is no such job."""
+        self._transition(job_id, JobStatus.CANCELLED, only_from=(JobStatus.ENQUEUED, JobStatus.RETRYING))
+        return self.get(job_id)
+
+    def list_page(
+        self, *, status: str | None, job_type: str | None, subject_id: str | None, limit: int, offset: int
+    ) -> tuple[int, list[JobView]]:
+        """Jobs matching the filters, newest first, and how many match in all."""
+        conditions = [
+            column == value
+            for column, value in ((Job.status, status), (Job.type, job_type), (Job.subject_id, subject_id))
+            if value is not None
+        ]
+        with self._session_factory() as session:
+            count = session.scalar(select(func.count()).select_from(Job).where(*conditions))
+            jobs = session.scalars(
+                select(Job).where(*conditions).order_by(Job.created_at.desc(), Job.job_id).limit(limit).offset(offset)
+            )
+            return count, [JobView.of(job) for job in jobs]
 
     def requeue_for_replay(self, session: Session, job_id: str) -> None:
         """A replayed dead job starts over: enqueued, no attempts, no error."""
@@ -204,6 +233,7 @@ _START_ATTEMPT = (
         attempts=case((_UNFINISHED_STATUS, Job.attempts + 1), else_=Job.attempts),
         updated_at=case((_UNFINISHED_STATUS, bindparam("p_now", type_=UtcDateTime())), else_=Job.updated_at),
     )
+    .returning(Job.status)
 )
 
 

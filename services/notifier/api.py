@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from shared.dead_letters import DeadLetterArchive
 from shared.http import install_health_routes, install_problem_handlers, require_admin
-from shared.ledger import JobLedger
+from shared.ledger import JobLedger, JobStatus, JobView
 from shared.metrics import install_metrics_route
 
 
@@ -20,6 +20,21 @@ class NotifierApiDeps:
     admin_token: str
     readiness_checks: dict[str, Callable[[], None]]
     metrics_registry: CollectorRegistry
+
+
+def job_view(job: JobView) -> dict:
+    return {
+        "job_id": job.job_id,
+        "type": job.type,
+        "status": job.status,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "last_error": job.last_error,
+        "reason": job.reason,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "finished_at": job.finished_at,
+    }
 
 
 def build_app(deps: NotifierApiDeps) -> FastAPI:
@@ -34,18 +49,27 @@ def build_app(deps: NotifierApiDeps) -> FastAPI:
         job = deps.ledger.get(job_id)
         if job is None:
             raise HTTPException(404, f"No job {job_id}")
-        return {
-            "job_id": job.job_id,
-            "type": job.type,
-            "status": job.status,
-            "attempts": job.attempts,
-            "max_attempts": job.max_attempts,
-            "last_error": job.last_error,
-            "reason": job.reason,
-            "created_at": job.created_at,
-            "updated_at": job.updated_at,
-            "finished_at": job.finished_at,
-        }
+        return job_view(job)
+
+    @app.get("/v1/admin/jobs", dependencies=admin)
+    def list_jobs(
+        status: JobStatus | None = None,
+        type: str | None = Query(None, max_length=64),
+        subject_id: str | None = Query(None, max_length=128, description="the user the job is about"),
+        limit: int = Query(100, ge=1, le=1000),
+        offset: int = Query(0, ge=0),
+    ):
+        count, jobs = deps.ledger.list_page(status=status, job_type=type, subject_id=subject_id, limit=limit, offset=offset)
+        return {"count": count, "items": [job_view(job) for job in jobs]}
+
+    @app.post("/v1/admin/jobs/{job_id}/cancel", dependencies=admin)
+    def cancel_job(job_id: str):
+        job = deps.ledger.cancel(job_id)
+        if job is None:
+            raise HTTPException(404, f"No job {job_id}")
+        if job.status != JobStatus.CANCELLED:
+            raise HTTPException(409, f"Job {job_id} is {job.status}: only a job waiting to run can be cancelled")
+        return job_view(job)
 
     @app.get("/v1/admin/dlq", dependencies=admin)
     def list_dead_letters(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)):

@@ -7,10 +7,11 @@ so by the time this one runs, ``Retries`` has decided whether the message is fai
 import logging
 
 import dramatiq
+from dramatiq.middleware import SkipMessage
 from pydantic import ValidationError
 
 from shared.errors import PermanentError
-from shared.ledger import JobLedger
+from shared.ledger import JobLedger, JobStatus
 from shared.middleware.correlation import OPTION as CORRELATION_OPTION
 
 logger = logging.getLogger("herald.jobs")
@@ -41,12 +42,16 @@ class JobLedgerMiddleware(dramatiq.Middleware):
     def before_process_message(self, broker, message):
         actor = broker.get_actor(message.actor_name)
         max_retries = message.options.get("max_retries", actor.options.get("max_retries", 0))
-        self._ledger.start_attempt(
+        status = self._ledger.start_attempt(
             message.message_id,
             job_type=actor.options.get("job_type", message.actor_name),
             max_attempts=max_retries + 1,
             correlation_id=message.options.get(CORRELATION_OPTION),
         )
+        if status == JobStatus.CANCELLED:
+            # Acked without running: an operator cancelled it while it waited.
+            logger.info("job cancelled; not run", extra={"job_id": message.message_id})
+            raise SkipMessage(f"job {message.message_id} was cancelled")
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         job_id = message.message_id

@@ -110,6 +110,40 @@ def test_a_429_waits_at_least_its_retry_after(client, sendgrid):
     assert 3.0 <= gap < 4.0, gap
 
 
+def test_a_job_waiting_for_its_retry_can_be_cancelled_and_is_not_run_again(client, sendgrid, herald):
+    def skipped_attempts() -> float:
+        exposition = client.http.get(f"{herald.notifier}/metrics").text
+        try:
+            return metric_value(exposition, "herald_job_attempts_total", actor="send_signin_alert", outcome="skipped")
+        except AssertionError:
+            return 0.0
+
+    sendgrid.fail_next(429, retry_after=5)
+    skipped_before = skipped_attempts()
+    job_id = client.post_event(signed_in_event(user_id=f"u-{uuid.uuid4()}")).json()["job_id"]
+    client.wait_for_job(job_id, "retrying")
+
+    cancelled = client.admin("POST", f"/v1/admin/jobs/{job_id}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+
+    # The retry comes back after Retry-After and is skipped, not sent.
+    wait_until(lambda: skipped_attempts() > skipped_before, timeout=15, what="the cancelled job's retry to be skipped")
+    job = client.job(job_id)
+    assert (job["status"], job["attempts"]) == ("cancelled", 1)
+    assert mails_for(sendgrid, job_id) == []
+
+    listed = client.admin("GET", "/v1/admin/jobs?status=cancelled").json()
+    assert job_id in [item["job_id"] for item in listed["items"]]
+    too_late = client.admin("POST", f"/v1/admin/jobs/{job_id}/cancel")
+    assert too_late.status_code == 200, "cancelling twice is harmless"
+    done = client.post_event(signed_in_event(user_id=f"u-{uuid.uuid4()}")).json()["job_id"]
+    client.wait_for_job(done, "completed")
+    conflict = client.admin("POST", f"/v1/admin/jobs/{done}/cancel")
+    assert conflict.status_code == 409 and "completed" in conflict.json()["title"]
+    assert client.admin("POST", "/v1/admin/jobs/no-such-job/cancel").status_code == 404
+
+
 def test_a_permanent_error_is_dead_at_once_and_can_be_replayed(client, sendgrid):
     sendgrid.fail_next(400)
     job_id = client.post_event(signed_in_event(user_id=f"u-{uuid.uuid4()}")).json()["job_id"]

@@ -62,6 +62,43 @@ def test_a_finished_job_is_not_moved_backwards_by_a_redelivery(session_factory):
     assert (job.status, job.reason, job.attempts) == (JobStatus.SKIPPED, "rate_limited", 1)
 
 
+def test_only_a_job_waiting_to_run_can_be_cancelled_and_a_cancelled_one_does_not_start(session_factory):
+    ledger = JobLedger(session_factory, FakeClock())
+    for job_id in ("waiting", "retrying", "running", "done"):
+        accept(ledger, session_factory, job_id)
+    for job_id in ("retrying", "running", "done"):
+        ledger.start_attempt(job_id, job_type="signin_alert", max_attempts=5, correlation_id=None)
+    ledger.retrying("retrying", "TransientEmailError: 503")
+    ledger.complete("done")
+
+    assert {job_id: ledger.cancel(job_id).status for job_id in ("waiting", "retrying", "running", "done")} == {
+        "waiting": JobStatus.CANCELLED,
+        "retrying": JobStatus.CANCELLED,
+        "running": JobStatus.PROCESSING,
+        "done": JobStatus.COMPLETED,
+    }
+    assert ledger.cancel("no-such-job") is None
+    assert ledger.start_attempt("retrying", job_type="signin_alert", max_attempts=5, correlation_id=None) == JobStatus.CANCELLED
+    cancelled = ledger.get("retrying")
+    assert (cancelled.attempts, cancelled.finished_at is not None) == (1, True), "not counted as another attempt"
+    assert ledger.start_attempt("waiting", job_type="signin_alert", max_attempts=5, correlation_id=None) == JobStatus.CANCELLED
+
+
+def test_jobs_are_listed_newest_first_by_status_type_and_subject(session_factory):
+    clock = FakeClock()
+    ledger = JobLedger(session_factory, clock)
+    for n in range(3):
+        accept(ledger, session_factory, f"job-{n}")
+        clock.advance(seconds=1)
+    ledger.start_attempt("job-1", job_type="signin_alert", max_attempts=5, correlation_id=None)
+
+    count, jobs = ledger.list_page(status=None, job_type="signin_alert", subject_id="u-1", limit=2, offset=0)
+    assert (count, [job.job_id for job in jobs]) == (3, ["job-2", "job-1"])
+    count, jobs = ledger.list_page(status=JobStatus.ENQUEUED, job_type=None, subject_id=None, limit=10, offset=0)
+    assert (count, [job.job_id for job in jobs]) == (2, ["job-2", "job-0"])
+    assert ledger.list_page(status=None, job_type="notification", subject_id=None, limit=10, offset=0) == (0, [])
+
+
 def test_a_job_nobody_accepted_is_recorded_when_it_first_runs(session_factory):
     ledger = JobLedger(session_factory, FakeClock())
     ledger.start_attempt("orphan", job_type="signin_alert", max_attempts=5, correlation_id="c-9")
