@@ -28,7 +28,7 @@ from shared.health import broker_check, consumer_check, database_check
 from shared.intake import JobIntake
 from shared.intake_metrics import IngressMetrics
 from shared.metrics import LedgerCollector
-from shared.platform import StartupError, build_platform, dead_letter_archiver
+from shared.platform import Platform, StartupError, build_platform, dead_letter_archiver
 from shared.publisher import DramatiqPublisher, publish_raw
 from shared.rate_limit import SlidingWindowLimit
 from shared.runtime import HttpServer, Service, WorkerPool
@@ -64,70 +64,21 @@ def bootstrap(
         except ValueError as error:  # a transport setting that cannot work
             raise StartupError(f"email transport: {error}") from error
 
-    deps = NotifierDeps(
-        session_factory=platform.session_factory,
-        ledger=platform.ledger,
-        delivery_log=DeliveryLog(platform.clock),
-        rate_limit=SlidingWindowLimit(platform.clock),
-        email_sender=email_sender,
-        signin_alert_policy=SignInAlertPolicy(
-            product_name=settings.product_name,
-            default_locale=settings.default_locale,
-            from_header=settings.email_from,
-            limit_per_hour=settings.signin_alert_limit_per_hour,
-        ),
-        outcomes=OutcomeLog(platform.clock),
-    )
     broker = platform.broker
-    declare_actors(broker, deps)
-    notification_deps = NotificationDeps(
-        session_factory=platform.session_factory,
-        ledger=platform.ledger,
-        intake=JobIntake(platform.session_factory, platform.ledger, DramatiqPublisher(broker)),
-        templates=NotificationTemplates(product_name=settings.product_name, default_locale=settings.default_locale),
-        notifications=NotificationStore(platform.clock),
-        outcomes=OutcomeLog(platform.clock),
-        preferences=PreferenceStore(platform.clock),
-        email_sender=email_sender,
-        from_header=settings.email_from,
-    )
+    intake = JobIntake(platform.session_factory, platform.ledger, DramatiqPublisher(broker))
+    notification_deps = build_notification_deps(settings, platform, intake, email_sender)
+    declare_actors(broker, build_signin_alert_deps(settings, platform, email_sender))
     declare_notification_actors(broker, notification_deps)
     declare_scheduled_actors(
         broker,
-        DigestDeps(
-            session_factory=platform.session_factory,
-            store=DigestStore(platform.clock),
-            preferences=PreferenceStore(platform.clock),
-            outcomes=OutcomeLog(platform.clock),
-            email_sender=email_sender,
-            policy=DigestPolicy(settings.product_name, settings.default_locale, settings.email_from),
-        ),
-        MaintenanceDeps(
-            session_factory=platform.session_factory,
-            clock=platform.clock,
-            email_sender=email_sender,
-            retention=RetentionPolicy(
-                finished_jobs_days=settings.retention_finished_jobs_days,
-                dead_jobs_days=settings.retention_dead_jobs_days,
-                dead_letters_days=settings.retention_dead_letters_days,
-                notifications_days=settings.retention_notifications_days,
-                undelivered_notifications_days=settings.retention_undelivered_notifications_days,
-            ),
-            watchdog=WatchdogPolicy(
-                threshold=settings.dlq_alert_threshold,
-                repeat_hours=settings.dlq_alert_repeat_hours,
-                admin_email=settings.admin_email,
-                from_header=settings.email_from,
-                product_name=settings.product_name,
-            ),
-        ),
+        build_digest_deps(settings, platform, email_sender),
+        build_maintenance_deps(settings, platform, email_sender),
     )
     for queue in NOTIFIER_QUEUES:
         broker.declare_queue(queue, ensure=True)
 
     # notifier serves the jobs and the dead letters, so it reports their counts too.
     platform.metrics_registry.register(LedgerCollector(platform.ledger, platform.dead_letters))
-    archiver = dead_letter_archiver(platform, "notifier-dead-letters", list(NOTIFIER_QUEUES))
     ingress_metrics = IngressMetrics(platform.metrics_registry)
     count_requested = ingress_metrics.counter("notification.requested")
     requests_consumer = QueueConsumer(
@@ -141,23 +92,23 @@ def bootstrap(
         ),
         declare=NOTIFIER_REQUESTS.declare,
     )
-    requests_archiver = dead_letter_archiver(
-        platform, "notifier-request-dead-letters", [NOTIFIER_REQUESTS.queue_name], declare=NOTIFIER_REQUESTS.declare
-    )
     # The scheduler's events (digests due, maintenance due) become jobs on notifier's own queues.
     scheduled_consumer = QueueConsumer(
         name="notifier-scheduled",
         amqp_url=settings.amqp_url,
         queues=[NOTIFIER_SCHEDULED.queue_name],
-        handle=scheduled_events_handler(
-            ScheduledEventsDeps(JobIntake(platform.session_factory, platform.ledger, DramatiqPublisher(broker))),
-            ingress_metrics.counter("scheduler.events"),
-        ),
+        handle=scheduled_events_handler(ScheduledEventsDeps(intake), ingress_metrics.counter("scheduler.events")),
         declare=NOTIFIER_SCHEDULED.declare,
     )
-    scheduled_archiver = dead_letter_archiver(
-        platform, "notifier-scheduled-dead-letters", [NOTIFIER_SCHEDULED.queue_name], declare=NOTIFIER_SCHEDULED.declare
+    # Dead letters of Dramatiq's work queues, and of the queues of foreign events.
+    work_archiver = dead_letter_archiver(platform, "notifier-dead-letters", list(NOTIFIER_QUEUES))
+    ingress_archiver = dead_letter_archiver(
+        platform,
+        "notifier-ingress-dead-letters",
+        [NOTIFIER_REQUESTS.queue_name, NOTIFIER_SCHEDULED.queue_name],
+        declare=lambda channel: [ingress.declare(channel) for ingress in (NOTIFIER_REQUESTS, NOTIFIER_SCHEDULED)],
     )
+
     app = build_app(
         NotifierApiDeps(
             ledger=platform.ledger,
@@ -167,7 +118,8 @@ def bootstrap(
             readiness_checks={
                 "database": database_check(platform.engine),
                 "broker": broker_check(settings.amqp_url),
-                "dead_letter_archiver": consumer_check(archiver),
+                "dead_letter_archiver": consumer_check(work_archiver),
+                "ingress_dead_letter_archiver": consumer_check(ingress_archiver),
                 "requests_consumer": consumer_check(requests_consumer),
                 "scheduled_consumer": consumer_check(scheduled_consumer),
             },
@@ -186,14 +138,83 @@ def bootstrap(
     install_stats_routes(app, StatsApiDeps(platform.session_factory, settings.admin_token))
     return Service(
         name="notifier",
-        intake=[HttpServer("notifier-http", app, settings.http_host, settings.notifier_port), requests_consumer, scheduled_consumer],
+        intake=[
+            HttpServer("notifier-http", app, settings.http_host, settings.notifier_port),
+            requests_consumer,
+            scheduled_consumer,
+        ],
         work=[
             WorkerPool("notifier-critical", broker, {NOTIFIER_CRITICAL_QUEUE}, settings.critical_worker_threads),
             WorkerPool("notifier-default", broker, {NOTIFIER_DEFAULT_QUEUE}, settings.default_worker_threads),
             WorkerPool("notifier-bulk", broker, {NOTIFIER_BULK_QUEUE}, settings.bulk_worker_threads),
-            archiver,
-            requests_archiver,
-            scheduled_archiver,
+            work_archiver,
+            ingress_archiver,
         ],
         on_close=[http_client.close, email_sender.close, platform.close],
+    )
+
+
+def build_signin_alert_deps(settings: NotifierSettings, platform: Platform, email_sender: EmailSender) -> NotifierDeps:
+    return NotifierDeps(
+        session_factory=platform.session_factory,
+        ledger=platform.ledger,
+        delivery_log=DeliveryLog(platform.clock),
+        rate_limit=SlidingWindowLimit(platform.clock),
+        email_sender=email_sender,
+        signin_alert_policy=SignInAlertPolicy(
+            product_name=settings.product_name,
+            default_locale=settings.default_locale,
+            from_header=settings.email_from,
+            limit_per_hour=settings.signin_alert_limit_per_hour,
+        ),
+        outcomes=OutcomeLog(platform.clock),
+    )
+
+
+def build_notification_deps(
+    settings: NotifierSettings, platform: Platform, intake: JobIntake, email_sender: EmailSender
+) -> NotificationDeps:
+    return NotificationDeps(
+        session_factory=platform.session_factory,
+        ledger=platform.ledger,
+        intake=intake,
+        templates=NotificationTemplates(product_name=settings.product_name, default_locale=settings.default_locale),
+        notifications=NotificationStore(platform.clock),
+        outcomes=OutcomeLog(platform.clock),
+        preferences=PreferenceStore(platform.clock),
+        email_sender=email_sender,
+        from_header=settings.email_from,
+    )
+
+
+def build_digest_deps(settings: NotifierSettings, platform: Platform, email_sender: EmailSender) -> DigestDeps:
+    return DigestDeps(
+        session_factory=platform.session_factory,
+        store=DigestStore(platform.clock),
+        preferences=PreferenceStore(platform.clock),
+        outcomes=OutcomeLog(platform.clock),
+        email_sender=email_sender,
+        policy=DigestPolicy(settings.product_name, settings.default_locale, settings.email_from),
+    )
+
+
+def build_maintenance_deps(settings: NotifierSettings, platform: Platform, email_sender: EmailSender) -> MaintenanceDeps:
+    return MaintenanceDeps(
+        session_factory=platform.session_factory,
+        clock=platform.clock,
+        email_sender=email_sender,
+        retention=RetentionPolicy(
+            finished_jobs_days=settings.retention_finished_jobs_days,
+            dead_jobs_days=settings.retention_dead_jobs_days,
+            dead_letters_days=settings.retention_dead_letters_days,
+            notifications_days=settings.retention_notifications_days,
+            undelivered_notifications_days=settings.retention_undelivered_notifications_days,
+        ),
+        watchdog=WatchdogPolicy(
+            threshold=settings.dlq_alert_threshold,
+            repeat_hours=settings.dlq_alert_repeat_hours,
+            admin_email=settings.admin_email,
+            from_header=settings.email_from,
+            product_name=settings.product_name,
+        ),
     )
