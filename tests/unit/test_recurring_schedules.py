@@ -8,7 +8,9 @@ from services import cli
 from services.scheduler.crontab import crontab_trigger
 from services.scheduler.maintenance_events import maintenance_event
 from services.scheduler.recurring import recurring_schedules, scheduled_minute
+from services.scheduler.runner import warn_on_transient_failure
 from services.scheduler.settings import SchedulerSettings
+from shared.publisher import PublishFailed
 
 TUESDAY = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)
 
@@ -93,3 +95,18 @@ def test_herald_schedules_lists_each_schedule_with_its_next_run(capsys, monkeypa
     assert "*/10 * * * *" in watchdog and "maintenance.dead_letter_watchdog.due" in watchdog
     next_run = datetime.fromisoformat(watchdog.split()[-1])
     assert next_run.minute % 10 == 0 and next_run > datetime.now(timezone.utc)
+
+
+def test_a_scheduled_run_that_fails_for_a_passing_reason_is_one_warning(caplog):
+    def broker_away():
+        raise PublishFailed("broker did not confirm: AMQPConnectionError")
+
+    def bug():
+        raise KeyError("a bug")
+
+    with caplog.at_level("WARNING", logger="herald.scheduler"):
+        warn_on_transient_failure("digest-scan", broker_away)()
+    [record] = caplog.records
+    assert record.levelname == "WARNING" and record.schedule == "digest-scan"
+    with pytest.raises(KeyError):
+        warn_on_transient_failure("digest-scan", bug)()
