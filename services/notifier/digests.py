@@ -29,7 +29,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.notifier.adapters.digest_store import DigestStore, PendingNotification
+from services.notifier.adapters.digest_store import NOTHING_SHOWN, Coverage, DigestStore, ShownCategories
 from services.notifier.adapters.notification_store import OutcomeLog
 from services.notifier.adapters.preference_store import PreferenceStore
 from services.notifier.digest_rendering import render_digest
@@ -76,38 +76,25 @@ class DigestDeps:
 @dataclass(frozen=True)
 class DigestPlan:
     #: Every notification this digest covers: marked digested when it is done.
-    covered: list[PendingNotification]
-    #: The ones it lists, newest first.
-    listed_ids: list[str]
-    #: The ones it sums up as "and N more".
-    more: int
-    #: Covered but not shown: the user opted out of their category by email, or of digests.
-    opted_out_ids: frozenset[str]
-    #: Why those are not shown: ``opted_out``, or ``muted`` for a muted user.
+    coverage: Coverage
+    #: The covered ones it shows (lists, or sums up as "and N more"); the user no longer wants
+    #: the others by email.
+    shown: ShownCategories
+    #: Why the others are not shown: ``opted_out``, or ``muted`` for a muted user.
     skip_reason: str = "opted_out"
 
-    @property
-    def covered_ids(self) -> list[str]:
-        return [item.id for item in self.covered]
 
-
-def plan_digest(pending: list[PendingNotification], preferences: Preferences, max_items: int) -> DigestPlan:
-    """``pending`` newest first; notifications the user no longer wants by email are not shown.
+def plan_digest(digest: DigestDueV1, preferences: Preferences) -> DigestPlan:
+    """Notifications the user no longer wants by email are covered but not shown.
 
     A user who muted digests (or everything) still gets the security ones: they cannot be muted.
     """
-    digests_allowed = preferences.allows(DIGEST_CATEGORY, EMAIL)
-    shown = [
-        item.id
-        for item in pending
-        if preferences.allows(item.category, EMAIL) and (digests_allowed or item.category == SECURITY_CATEGORY)
-    ]
-    listed = shown[:max_items]
-    opted_out = frozenset(item.id for item in pending) - set(shown)
-    skip_reason = "muted" if not digests_allowed and preferences.blocks_everything else "opted_out"
-    return DigestPlan(
-        covered=pending, listed_ids=listed, more=len(shown) - len(listed), opted_out_ids=opted_out, skip_reason=skip_reason
-    )
+    coverage = Coverage(digest.recipient.user_id, digest.scheduled_for, frozenset(digest.categories))
+    if not preferences.allows(DIGEST_CATEGORY, EMAIL):
+        reason = "muted" if preferences.blocks_everything else "opted_out"
+        return DigestPlan(coverage, ShownCategories(only=frozenset({SECURITY_CATEGORY})), reason)
+    opted_out = frozenset(category for category, _ in preferences.opt_outs if not preferences.allows(category, EMAIL))
+    return DigestPlan(coverage, ShownCategories(excluded=opted_out))
 
 
 def digest_job_id(digest: DigestDueV1) -> str:
@@ -144,9 +131,11 @@ def send_digest(digest: DigestDueV1, deps: DigestDeps) -> DigestOutcome:
         if deps.store.already_delivered(session, digest.schedule_id, digest.period_key):
             return DigestOutcome.ALREADY_DONE
         preferences = deps.preferences.get(session, user_id)
-        pending = deps.store.pending(session, user_id, up_to=digest.scheduled_for, categories=digest.categories)
-        plan = plan_digest(pending, preferences, digest.max_items)
-        items = deps.store.items(session, plan.listed_ids) if plan.listed_ids else []
+        plan = plan_digest(digest, preferences)
+        items = deps.store.listed(session, plan.coverage, plan.shown, limit=digest.max_items)
+        # Fewer listed than the cap: there is nothing more to count.
+        full = len(items) == digest.max_items
+        more = deps.store.count_shown(session, plan.coverage, plan.shown) - len(items) if full else 0
 
     if not preferences.allows(DIGEST_CATEGORY, EMAIL) and not items:
         _finish(deps, digest, job_id, DigestOutcome.MUTED, plan, outcome="skipped", reason=plan.skip_reason)
@@ -158,7 +147,7 @@ def send_digest(digest: DigestDueV1, deps: DigestDeps) -> DigestOutcome:
     email = render_digest(
         digest,
         items,
-        plan.more,
+        more,
         job_id=job_id,
         product_name=policy.product_name,
         default_locale=policy.default_locale,
@@ -186,7 +175,7 @@ def send_digest(digest: DigestDueV1, deps: DigestDeps) -> DigestOutcome:
     )
     logger.info(
         "digest sent",
-        extra={"job_id": job_id, "to": mask_email(digest.recipient.email), "items": len(items), "more": plan.more},
+        extra={"job_id": job_id, "to": mask_email(digest.recipient.email), "items": len(items), "more": more},
     )
     return DigestOutcome.SENT
 
@@ -224,22 +213,8 @@ def _finish(
         )
         if plan is None:
             return
-        deps.store.mark_digested(session, plan.covered_ids, digest.period_key)
         # Each notification's email outcome, under its own job and category, as immediate
         # email records it: the statistics count digested notifications like any other.
-        for item in plan.covered:
-            if delivery_outcome is DigestOutcome.MUTED:
-                item_outcome, item_reason = "skipped", reason
-            elif item.id in plan.opted_out_ids:
-                item_outcome, item_reason = "skipped", plan.skip_reason
-            else:
-                item_outcome, item_reason = "sent", None
-            deps.outcomes.record(
-                session,
-                job_id=item.id,
-                user_id=user_id,
-                category=item.category,
-                channel=EMAIL,
-                outcome=item_outcome,
-                reason=item_reason,
-            )
+        shown = NOTHING_SHOWN if delivery_outcome is DigestOutcome.MUTED else plan.shown
+        deps.store.record_email_outcomes(session, plan.coverage, shown, skip_reason=plan.skip_reason)
+        deps.store.mark_digested(session, plan.coverage, digest.period_key)

@@ -3,9 +3,11 @@
 from collections.abc import Callable
 
 from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry
 
 from services.scheduler.recurring import RecurringSchedule
 from shared.http import install_health_routes, install_problem_handlers
+from shared.metrics import install_metrics_route
 
 
 def schedule_view(schedule: RecurringSchedule, next_run_at) -> dict:
@@ -23,12 +25,14 @@ def schedule_view(schedule: RecurringSchedule, next_run_at) -> dict:
 def build_app(
     readiness_checks: dict[str, Callable[[], None]],
     recurring: Callable[[], list[tuple[RecurringSchedule, object]]],
+    metrics_registry: CollectorRegistry,
     routers: list[APIRouter] = (),
 ) -> FastAPI:
     """``recurring()`` gives each recurring schedule with its next run time as the scheduler has it."""
     app = FastAPI(title="Herald scheduler", version="1")
     install_problem_handlers(app)
     install_health_routes(app, readiness_checks)
+    install_metrics_route(app, metrics_registry)
     for router in routers:
         app.include_router(router)
 

@@ -7,6 +7,7 @@ from services.scheduler.api import build_app
 from services.scheduler.digest_api import build_digest_schedules_router
 from services.scheduler.digest_scan import DigestScan
 from services.scheduler.maintenance_events import MaintenanceEmitter
+from services.scheduler.metrics import DigestScheduleCollector, SchedulerMetrics
 from services.scheduler.recurring import DIGEST_SCAN, recurring_schedules
 from services.scheduler.runner import SchedulerRunner
 from services.scheduler.settings import SchedulerSettings
@@ -34,8 +35,11 @@ def bootstrap(settings: SchedulerSettings | None = None, *, clock: Clock | None 
     )
     emitter = MaintenanceEmitter(publisher, platform.clock)
     schedules = recurring_schedules(settings)
+    metrics = SchedulerMetrics(platform.metrics_registry)
+    platform.metrics_registry.register(DigestScheduleCollector(platform.session_factory, platform.clock))
     run = {schedule.name: partial(emitter.emit, schedule) for schedule in schedules if schedule.task}
-    run[DIGEST_SCAN] = digest_scan.run_once
+    run[DIGEST_SCAN] = metrics.counting_digests(digest_scan.run_once)
+    run = {name: metrics.timed(name, job) for name, job in run.items()}
     runner = SchedulerRunner(schedules, run, settings.scheduler_timezone)
     app = build_app(
         {
@@ -44,6 +48,7 @@ def bootstrap(settings: SchedulerSettings | None = None, *, clock: Clock | None 
             "scheduler": runner.check,
         },
         recurring=runner.next_runs,
+        metrics_registry=platform.metrics_registry,
         routers=[
             build_digest_schedules_router(
                 session_factory=platform.session_factory, clock=platform.clock, api_keys=settings.ingress_api_keys

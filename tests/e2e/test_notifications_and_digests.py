@@ -184,3 +184,8 @@ def test_the_scheduler_lists_its_recurring_schedules_with_their_next_runs(client
     assert schedules["dead-letter-watchdog"]["schedule"] == EVERY_MINUTE
     assert schedules["rollup-weekly"]["emits"] == "maintenance.rollup.due"
     assert all(item["next_run_at"] for item in schedules.values())
+
+    metrics = client.http.get(f"{client.process.scheduler}/metrics").text
+    assert 'herald_scheduled_runs_total{schedule="digest-scan",outcome="ok"}' in metrics
+    assert "herald_digests_emitted_total 1.0" in metrics, "the one digest of this module"
+    assert "herald_digest_schedules_active 1.0" in metrics

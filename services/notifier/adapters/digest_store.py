@@ -1,28 +1,47 @@
-"""Digest state in the database: notifications waiting for a digest, and each period's delivery."""
+"""Digest state in the database: notifications waiting for a digest, and each period's delivery.
+
+Every query here is bounded or set-based, so one digest costs the same memory and round trips
+whether the user has ten pending notifications or a hundred thousand.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, case, func, literal, null, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.notifier.digest_rendering import DigestItem
-from services.notifier.tables import DigestDelivery, Notification
+from services.notifier.tables import DigestDelivery, Notification, NotificationOutcome
 from shared.clock import Clock
-from shared.db import insert_ignoring_conflicts
+from shared.db import UtcDateTime, insert_ignoring_conflicts
 
 PENDING = "pending"
 DIGESTED = "digested"
 
-#: Ids per UPDATE ... WHERE id IN (...): well under every driver's limit on bound parameters.
-_IDS_PER_STATEMENT = 500
+
+@dataclass(frozen=True)
+class Coverage:
+    """The notifications one digest covers: the user's pending ones created up to ``up_to``, in
+    ``categories`` (empty: every category)."""
+
+    user_id: str
+    up_to: datetime
+    categories: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
-class PendingNotification:
-    id: str
-    category: str
-    created_at: datetime
+class ShownCategories:
+    """Which covered notifications a digest shows; the others are covered but skipped."""
+
+    #: Only these categories (None: any) ...
+    only: frozenset[str] | None = None
+    #: ... and none of these.
+    excluded: frozenset[str] = frozenset()
+
+
+#: For a digest that shows nothing (a muted one): every covered notification is skipped.
+NOTHING_SHOWN = ShownCategories(only=frozenset())
 
 
 class DigestStore:
@@ -32,42 +51,45 @@ class DigestStore:
     def already_delivered(self, session: Session, schedule_id: str, period_key: str) -> bool:
         return session.get(DigestDelivery, (schedule_id, period_key)) is not None
 
-    def pending(
-        self, session: Session, user_id: str, *, up_to: datetime, categories: list[str]
-    ) -> list[PendingNotification]:
-        """The user's notifications waiting for a digest, created up to ``up_to``, newest first;
-        only ``categories`` unless it is empty."""
-        statement = (
-            select(Notification.id, Notification.category, Notification.created_at)
-            .where(
-                Notification.user_id == user_id,
-                Notification.digest_state == PENDING,
-                Notification.created_at <= up_to,
-            )
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-        )
-        if categories:
-            statement = statement.where(Notification.category.in_(categories))
-        return [PendingNotification(*row) for row in session.execute(statement)]
-
-    def items(self, session: Session, ids: list[str]) -> list[DigestItem]:
-        """The listed notifications' text, in the order of ``ids``."""
+    def listed(self, session: Session, coverage: Coverage, shown: ShownCategories, limit: int) -> list[DigestItem]:
+        """The newest ``limit`` shown notifications, newest first."""
         rows = session.execute(
-            select(Notification.id, Notification.title, Notification.body, Notification.created_at).where(
-                Notification.id.in_(ids)
-            )
+            select(Notification.title, Notification.body, Notification.created_at)
+            .where(_covered(coverage), _shown(shown))
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
         )
-        by_id = {row.id: DigestItem(row.title, row.body, row.created_at) for row in rows}
-        return [by_id[id_] for id_ in ids if id_ in by_id]
+        return [DigestItem(*row) for row in rows]
 
-    def mark_digested(self, session: Session, ids: list[str], period_key: str) -> None:
-        now = self._clock.now()
-        for start in range(0, len(ids), _IDS_PER_STATEMENT):
-            session.execute(
-                update(Notification)
-                .where(Notification.id.in_(ids[start : start + _IDS_PER_STATEMENT]), Notification.digest_state == PENDING)
-                .values(digest_state=DIGESTED, digested_at=now, digest_period_key=period_key)
-            )
+    def count_shown(self, session: Session, coverage: Coverage, shown: ShownCategories) -> int:
+        return session.scalar(select(func.count()).select_from(Notification).where(_covered(coverage), _shown(shown)))
+
+    def record_email_outcomes(
+        self, session: Session, coverage: Coverage, shown: ShownCategories, *, skip_reason: str
+    ) -> None:
+        """One email outcome per covered notification, under its own job id and category: ``sent``
+        when shown, else ``skipped`` for ``skip_reason``. Like OutcomeLog.record, an outcome
+        recorded already stays, unless it is ``failed`` (a replay's outcome replaces it).
+
+        Call it before ``mark_digested``: it reads the covered notifications while still pending."""
+        is_shown = _shown(shown)
+        rows = select(
+            Notification.id,
+            Notification.user_id,
+            Notification.category,
+            literal("email"),
+            case((is_shown, literal("sent")), else_=literal("skipped")),
+            case((is_shown, null()), else_=literal(skip_reason)),
+            literal(self._clock.now(), UtcDateTime()),
+        ).where(_covered(coverage))
+        session.execute(_outcomes_from(session.get_bind().dialect.name, rows))
+
+    def mark_digested(self, session: Session, coverage: Coverage, period_key: str) -> None:
+        session.execute(
+            update(Notification)
+            .where(_covered(coverage))
+            .values(digest_state=DIGESTED, digested_at=self._clock.now(), digest_period_key=period_key)
+        )
 
     def record_delivery(
         self,
@@ -96,3 +118,36 @@ class DigestStore:
                 "delivered_at": self._clock.now(),
             },
         )
+
+
+def _covered(coverage: Coverage) -> ColumnElement[bool]:
+    condition = and_(
+        Notification.user_id == coverage.user_id,
+        Notification.digest_state == PENDING,
+        Notification.created_at <= coverage.up_to,
+    )
+    if coverage.categories:
+        condition = and_(condition, Notification.category.in_(sorted(coverage.categories)))
+    return condition
+
+
+def _shown(shown: ShownCategories) -> ColumnElement[bool]:
+    condition = true()
+    if shown.only is not None:
+        condition = and_(condition, Notification.category.in_(sorted(shown.only)))
+    if shown.excluded:
+        condition = and_(condition, Notification.category.not_in(sorted(shown.excluded)))
+    return condition
+
+
+_OUTCOME_COLUMNS = ("job_id", "user_id", "category", "channel", "outcome", "reason", "occurred_at")
+
+
+def _outcomes_from(dialect: str, rows):
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    statement = insert(NotificationOutcome.__table__).from_select(_OUTCOME_COLUMNS, rows)
+    return statement.on_conflict_do_update(
+        index_elements=["job_id", "channel"],
+        set_={column: statement.excluded[column] for column in ("outcome", "reason", "occurred_at")},
+        where=NotificationOutcome.__table__.c.outcome == "failed",
+    )
