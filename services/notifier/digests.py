@@ -89,7 +89,7 @@ def plan_digest(digest: DigestDueV1, preferences: Preferences) -> DigestPlan:
 
     A user who muted digests (or everything) still gets the security ones: they cannot be muted.
     """
-    coverage = Coverage(digest.recipient.user_id, digest.scheduled_for, frozenset(digest.categories))
+    coverage = Coverage(digest.recipient.user_id, digest.scheduled_for, digest.period_key, frozenset(digest.categories))
     if not preferences.allows(DIGEST_CATEGORY, EMAIL):
         reason = "muted" if preferences.blocks_everything else "opted_out"
         return DigestPlan(coverage, ShownCategories(only=frozenset({SECURITY_CATEGORY})), reason)
@@ -132,6 +132,7 @@ def send_digest(digest: DigestDueV1, deps: DigestDeps) -> DigestOutcome:
             return DigestOutcome.ALREADY_DONE
         preferences = deps.preferences.get(session, user_id)
         plan = plan_digest(digest, preferences)
+        deps.store.claim(session, plan.coverage)
         items = deps.store.listed(session, plan.coverage, plan.shown, limit=digest.max_items)
         # Fewer listed than the cap: there is nothing more to count.
         full = len(items) == digest.max_items

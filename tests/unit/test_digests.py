@@ -1,6 +1,7 @@
 """Building and sending digests, with fakes: a real in-memory SQLite, a fake clock and a
 recording email sender."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -261,7 +262,31 @@ def test_a_refused_address_fails_that_digest_and_the_rest_go_out(deps):
     result = send_digests(batch(digest(schedule_id="s-1", user_id="u-1"), digest(schedule_id="s-2", user_id="u-2")), deps)
 
     assert result == {"digest:s-1:2026-11-24": DigestOutcome.FAILED, "digest:s-2:2026-11-24": DigestOutcome.SENT}
-    assert states(deps)["n-1"] == ("pending", None), "kept for the next period"
+    assert states(deps)["n-1"][0] == "pending", "kept for the next period"
     assert sorted(outcomes(deps)) == [("digest", "failed", "permanent_error"), ("digest", "sent", None)]
     with deps.session_factory() as session:
         assert session.get(DigestDelivery, ("s-1", "2026-11-24")).outcome == "failed"
+
+
+def test_a_notification_that_turns_pending_while_the_digest_is_sent_waits_for_the_next_one(deps):
+    add_notification(deps, 1)
+    late = {}
+
+    class PendingArrivesDuringSend:
+        """The email transport, while it sends, sees a late delivery job make n-2 pending."""
+
+        name = "recording"
+
+        def send(self, email):
+            add_notification(deps, 2)
+            late["during_send"] = True
+            return deps.email_sender.send(email)
+
+        def close(self):
+            pass
+
+    result = send_digests(batch(digest()), replace(deps, email_sender=PendingArrivesDuringSend()))
+
+    assert result == {"digest:s-1:2026-11-24": DigestOutcome.SENT} and late
+    assert states(deps)["n-1"][0] == "digested"
+    assert states(deps)["n-2"][0] == "pending", "not in this email, so not marked digested"

@@ -23,10 +23,11 @@ DIGESTED = "digested"
 @dataclass(frozen=True)
 class Coverage:
     """The notifications one digest covers: the user's pending ones created up to ``up_to``, in
-    ``categories`` (empty: every category)."""
+    ``categories`` (empty: every category), as ``claim`` found them for ``period_key``."""
 
     user_id: str
     up_to: datetime
+    period_key: str
     categories: frozenset[str] = frozenset()
 
 
@@ -50,6 +51,19 @@ class DigestStore:
 
     def already_delivered(self, session: Session, schedule_id: str, period_key: str) -> bool:
         return session.get(DigestDelivery, (schedule_id, period_key)) is not None
+
+    def claim(self, session: Session, coverage: Coverage) -> None:
+        """Take the notifications the digest covers, before it is sent: one that turns pending
+        while the email is on its way (its delivery job ran late) is not taken, so it waits for
+        the next digest instead of being marked digested unseen."""
+        condition = and_(
+            Notification.user_id == coverage.user_id,
+            Notification.digest_state == PENDING,
+            Notification.created_at <= coverage.up_to,
+        )
+        if coverage.categories:
+            condition = and_(condition, Notification.category.in_(sorted(coverage.categories)))
+        session.execute(update(Notification).where(condition).values(digest_period_key=coverage.period_key))
 
     def listed(self, session: Session, coverage: Coverage, shown: ShownCategories, limit: int) -> list[DigestItem]:
         """The newest ``limit`` shown notifications, newest first."""
@@ -121,14 +135,12 @@ class DigestStore:
 
 
 def _covered(coverage: Coverage) -> ColumnElement[bool]:
-    condition = and_(
+    """What ``claim`` took for this period and is still pending."""
+    return and_(
         Notification.user_id == coverage.user_id,
         Notification.digest_state == PENDING,
-        Notification.created_at <= coverage.up_to,
+        Notification.digest_period_key == coverage.period_key,
     )
-    if coverage.categories:
-        condition = and_(condition, Notification.category.in_(sorted(coverage.categories)))
-    return condition
 
 
 def _shown(shown: ShownCategories) -> ColumnElement[bool]:
