@@ -30,14 +30,12 @@ import argparse
 import contextlib
 import cProfile
 import io
-import json
 import pstats
 import sys
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import pika
 import sqlalchemy
 
 from bench.harness import machine_context, run_and_clean_up
@@ -46,12 +44,11 @@ from shared.clock import SystemClock
 from shared.db import build_engine, build_session_factory
 from shared.event_publisher import EventPublisher
 from shared.migrate import upgrade_to_head
-from shared.topology import DIGEST_DUE_KEY, SCHEDULER_EXCHANGE
 from tests.support.databases import POSTGRES_URL, PostgresSchema
+from tests.support.digests_due import DigestQueue
 from tests.support.rabbitmq import RabbitAdmin
 
 GOAL_EVENTS_PER_S = 20_000
-BENCH_QUEUE = "bench.digest_due"
 ZONES = (
     "UTC", "Europe/London", "Europe/Berlin", "Europe/Moscow", "Africa/Lagos", "Asia/Dubai",
     "Asia/Kolkata", "Asia/Ulaanbaatar", "Asia/Shanghai", "Asia/Tokyo", "Australia/Sydney",
@@ -142,28 +139,6 @@ def count_due(engine: sqlalchemy.Engine) -> int:
         )
 
 
-class BenchQueue:
-    def __init__(self, amqp_url: str) -> None:
-        self._parameters = pika.URLParameters(amqp_url)
-        with contextlib.closing(pika.BlockingConnection(self._parameters)) as connection:
-            channel = connection.channel()
-            channel.exchange_declare(SCHEDULER_EXCHANGE, exchange_type="topic", durable=True)
-            channel.queue_declare(BENCH_QUEUE, durable=True)
-            channel.queue_bind(BENCH_QUEUE, SCHEDULER_EXCHANGE, routing_key=DIGEST_DUE_KEY)
-
-    def digests_waiting(self) -> tuple[int, int]:
-        """(messages, digests in them), reading every message off the queue."""
-        messages = digests = 0
-        with contextlib.closing(pika.BlockingConnection(self._parameters)) as connection:
-            channel = connection.channel()
-            while True:
-                method, _, body = channel.basic_get(BENCH_QUEUE, auto_ack=True)
-                if method is None:
-                    return messages, digests
-                messages += 1
-                digests += len(json.loads(body)["digests"])
-
-
 def measure(scan: DigestScan, profile: bool) -> tuple[int, float, str]:
     profiler = cProfile.Profile() if profile else None
     began = time.perf_counter()
@@ -190,7 +165,7 @@ def run(args: argparse.Namespace, admin: RabbitAdmin, cleanup: contextlib.ExitSt
     engine = build_engine(schema.url)
     cleanup.callback(engine.dispose)
     upgrade_to_head(engine)
-    queue = BenchQueue(amqp_url)
+    queue = DigestQueue(amqp_url)
     publisher = EventPublisher(amqp_url)
     cleanup.callback(publisher.close)
     scan = DigestScan(build_session_factory(engine), publisher, SystemClock(), batch_size=args.batch_size)
@@ -212,7 +187,8 @@ def run(args: argparse.Namespace, admin: RabbitAdmin, cleanup: contextlib.ExitSt
                 continue
             make_due(engine, due)
             emitted, seconds, report = measure(scan, args.profile and due == max(args.due))
-            messages, received = queue.digests_waiting()
+            batches = queue.batches()  # read off the queue, each checked against the schema
+            messages, received = len(batches), sum(len(batch.digests) for batch in batches)
             left = count_due(engine)
             results.append((total, due, emitted, seconds, messages, received, left))
             rate = emitted / seconds if emitted else 0.0

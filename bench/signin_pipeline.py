@@ -497,6 +497,9 @@ def run(args: argparse.Namespace, admin: RabbitAdmin, cleanup: contextlib.ExitSt
     latencies = {}
     try:
         for setting in (INGRESS_ALONE, INGRESS_BESIDE_NOTIFIER):
+            # Only this run's alerts in the mailbox: waiting for as many mails as it had events
+            # accepted would otherwise be met at once by the previous run's.
+            sendgrid.reset()
             pause = notifier_paused(herald) if setting == INGRESS_ALONE else contextlib.nullcontext()
             with pause:
                 latency, samples = measure_ingress_latency(

@@ -15,6 +15,7 @@ import sys
 import time
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared.db import build_engine
 from shared.logging import configure_logging
@@ -133,7 +134,7 @@ def _reachable(engine) -> bool:
     try:
         with engine.connect():
             return True
-    except Exception:
+    except SQLAlchemyError:  # check_dependencies then says what is wrong, in one line
         return False
 
 

@@ -76,7 +76,7 @@ class EventPublisher:
                 self._connection.process_data_events(time_limit=0)
                 return self._channel
             except (pika.exceptions.AMQPError, OSError):
-                self._discard()
+                pass  # dropped: discarded and opened again below
         self._discard()
         self._connection = pika.BlockingConnection(self._parameters)
         channel = self._connection.channel()

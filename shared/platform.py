@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.amqp_consumer import QueueConsumer
 from shared.broker import build_broker
 from shared.clock import Clock, SystemClock
-from shared.db import build_engine, build_session_factory, ping
+from shared.db import build_engine, build_session_factory
 from shared.dead_letters import DeadLetterArchive
 from shared.health import broker_check
 from shared.ledger import JobLedger
 from shared.migrate import pending_migrations
 from shared.settings import PlatformSettings
 from shared.topology import dead_letter_queue
+
 
 class StartupError(Exception):
     """A dependency is missing at start-up; the message is meant for the operator, as is."""
@@ -57,8 +58,7 @@ def safe_url(url: str) -> str:
 def check_dependencies(settings: PlatformSettings, engine: Engine) -> None:
     """Raise StartupError unless the database (at the current schema) and RabbitMQ answer."""
     try:
-        ping(engine)
-        behind = pending_migrations(engine)
+        behind = pending_migrations(engine)  # connects: it is the database check too
     except SQLAlchemyError as error:
         raise StartupError(
             f"cannot reach the database at {safe_url(settings.database_url)}: {type(error).__name__}"

@@ -36,7 +36,8 @@ class PlatformSettings(BaseSettings):
     admin_token: str = ""
     log_level: str = "INFO"
     #: When set, every route that takes events or requests from other services
-    #: (``POST /v1/events``, ``/v1/notifications``, ``/v1/digest-schedules``) needs ``X-API-Key``.
+    #: (``POST /v1/events``, ``/v1/notifications``, ``/v1/users/...``, ``/v1/digest-schedules``)
+    #: needs ``X-API-Key``.
     ingress_api_keys: CommaSeparated = []
     #: Largest request body an event route reads before answering 413.
     max_event_bytes: int = 64 * 1024

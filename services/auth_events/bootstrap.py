@@ -43,9 +43,6 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
         ),
         declare=AUTH_EVENTS_INGRESS.declare,
     )
-    archiver = dead_letter_archiver(
-        platform, "auth-events-dead-letters", [AUTH_EVENTS_INGRESS.queue_name], declare=AUTH_EVENTS_INGRESS.declare
-    )
     # Retention of the sign-in history, when the scheduler says it is due.
     retention = SignInRetention(platform.session_factory, platform.clock, settings.retention_signin_history_days)
     maintenance = QueueConsumer(
@@ -56,11 +53,12 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
         declare=AUTH_EVENTS_MAINTENANCE.declare,
         prefetch=1,
     )
-    maintenance_archiver = dead_letter_archiver(
+    # One archiver for the dead letters of both queues of foreign events.
+    archiver = dead_letter_archiver(
         platform,
-        "auth-events-maintenance-dead-letters",
-        [AUTH_EVENTS_MAINTENANCE.queue_name],
-        declare=AUTH_EVENTS_MAINTENANCE.declare,
+        "auth-events-dead-letters",
+        [AUTH_EVENTS_INGRESS.queue_name, AUTH_EVENTS_MAINTENANCE.queue_name],
+        declare=lambda channel: [events.declare(channel) for events in (AUTH_EVENTS_INGRESS, AUTH_EVENTS_MAINTENANCE)],
     )
     app = build_app(
         AuthEventsApiDeps(
@@ -80,6 +78,6 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
     return Service(
         name="auth-events",
         intake=[HttpServer("auth-events-http", app, settings.http_host, settings.auth_events_port), ingress, maintenance],
-        work=[archiver, maintenance_archiver],
+        work=[archiver],
         on_close=[platform.close],
     )

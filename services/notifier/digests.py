@@ -218,4 +218,4 @@ def _finish(
         # email records it: the statistics count digested notifications like any other.
         shown = NOTHING_SHOWN if delivery_outcome is DigestOutcome.MUTED else plan.shown
         deps.store.record_email_outcomes(session, plan.coverage, shown, skip_reason=plan.skip_reason)
-        deps.store.mark_digested(session, plan.coverage, digest.period_key)
+        deps.store.mark_digested(session, plan.coverage)

@@ -67,7 +67,6 @@ class DigestScan:
         publisher: RawPublisher,
         clock: Clock,
         batch_size: int = 1000,
-        store: ScheduleStore | None = None,
     ) -> None:
         if not 1 <= batch_size <= MAX_DIGESTS_PER_BATCH:
             raise ValueError(f"batch_size must be between 1 and {MAX_DIGESTS_PER_BATCH}")
@@ -75,7 +74,7 @@ class DigestScan:
         self._publisher = publisher
         self._clock = clock
         self._batch_size = batch_size
-        self._store = store or ScheduleStore()
+        self._store = ScheduleStore()
         self._runs: dict[tuple, DueRun] = {}
         self._category_lists: dict[str, list] = {}
 

@@ -141,12 +141,10 @@ def view(row: DigestSchedule) -> dict:
 
 
 class DigestSchedules:
-    def __init__(
-        self, session_factory: sessionmaker[Session], clock: Clock, store: ScheduleStore | None = None
-    ) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock) -> None:
         self._session_factory = session_factory
         self._clock = clock
-        self._store = store or ScheduleStore()
+        self._store = ScheduleStore()
 
     def create(self, fields: DigestScheduleFields) -> dict:
         now = self._clock.now()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-Frequency = str  # "daily" | "weekly" | "monthly"
+from shared.schemas.scheduler import Frequency
 
 
 @dataclass(frozen=True)

@@ -58,13 +58,15 @@ class JobLedgerMiddleware(dramatiq.Middleware):
         if exception is None:
             self._ledger.complete(job_id)
             logger.info("job finished", extra={"job_id": job_id, "actor": message.actor_name})
-        elif message.failed:
+            return
+        error = describe_error(exception)
+        if message.failed:
             reason = dead_reason(exception)
-            self._ledger.dead(job_id, reason, describe_error(exception))
-            logger.warning("job dead", extra={"job_id": job_id, "reason": reason, "error": describe_error(exception)})
+            self._ledger.dead(job_id, reason, error)
+            logger.warning("job dead", extra={"job_id": job_id, "reason": reason, "error": error})
         else:
-            self._ledger.retrying(job_id, describe_error(exception))
-            logger.info("job will be retried", extra={"job_id": job_id, "error": describe_error(exception)})
+            self._ledger.retrying(job_id, error)
+            logger.info("job will be retried", extra={"job_id": job_id, "error": error})
 
     def after_skip_message(self, broker, message):
         # AgeLimit and friends skip by failing the message: it goes to the dead-letter queue.

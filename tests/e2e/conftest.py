@@ -75,7 +75,7 @@ def herald(tmp_path_factory, rabbit_admin, module_vhost, module_database_url, se
         ),
     ).start()
     yield process
-    code, seconds = process.stop()
+    code, _ = process.stop()
     assert code == 0, f"herald up exited with {code}:\n{process.logs()[-3000:]}"
 
 

@@ -6,15 +6,15 @@ The scheduler runs on real time here, so the digest schedule is set for the comi
 maintenance crons fire every minute: the slow part of this module is one wait of under 90 s.
 """
 
-import json
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import pika
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
+from shared.topology import NOTIFICATION_REQUESTED_KEY, NOTIFICATIONS_EXCHANGE
 from tests.e2e.conftest import ADMIN_TOKEN, INGRESS_KEY
+from tests.support.events import publish_json
+from tests.support.metrics import metric_value
 from tests.support.waiting import wait_until
 
 KEYED = {"X-API-Key": INGRESS_KEY}
@@ -90,20 +90,8 @@ def test_a_notification_over_amqp_reaches_the_inbox_and_a_bad_one_is_dead_letter
     user_id = f"u-{uuid.uuid4().hex[:8]}"
     good = notification(user_id, channels=["in_app"], priority="low")
     bad = notification(user_id, template="no_such_template")
-    connection = pika.BlockingConnection(pika.URLParameters(herald.env["AMQP_URL"]))
-    try:
-        channel = connection.channel()
-        channel.confirm_delivery()
-        for body in (good, bad):
-            channel.basic_publish(
-                "notifications",
-                "notification.requested",
-                json.dumps(body).encode(),
-                pika.BasicProperties(content_type="application/json", delivery_mode=2),
-                mandatory=True,
-            )
-    finally:
-        connection.close()
+    for body in (good, bad):
+        publish_json(herald.env["AMQP_URL"], NOTIFICATIONS_EXCHANGE, NOTIFICATION_REQUESTED_KEY, body)
 
     wait_until(lambda: inbox(client, user_id)["count"] == 1, timeout=15, what="the AMQP notification in the inbox")
     dead = wait_until(
@@ -187,11 +175,6 @@ def test_the_scheduler_lists_its_recurring_schedules_with_their_next_runs(client
     assert all(item["next_run_at"] for item in schedules.values())
 
     exposition = client.http.get(f"{client.process.scheduler}/metrics").text
-    metrics = {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(exposition)
-        for sample in family.samples
-    }
-    assert metrics[("herald_scheduled_runs_total", (("outcome", "ok"), ("schedule", "digest-scan")))] >= 1
-    assert metrics[("herald_digests_emitted_total", ())] == 1, "the one digest of this module"
-    assert metrics[("herald_digest_schedules_active", ())] == 1
+    assert metric_value(exposition, "herald_scheduled_runs_total", outcome="ok", schedule="digest-scan") >= 1
+    assert metric_value(exposition, "herald_digests_emitted_total") == 1, "the one digest of this module"
+    assert metric_value(exposition, "herald_digest_schedules_active") == 1

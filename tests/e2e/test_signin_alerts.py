@@ -4,12 +4,11 @@ server: duplicates, the rate limit, retries on schedule, dead letters, replay, p
 import json
 import uuid
 
-import pika
-from prometheus_client.parser import text_string_to_metric_families
 
 from shared.topology import SEND_SIGNIN_ALERT
 from tests.e2e.conftest import LIMIT_PER_HOUR
-from tests.support.events import publish_to_auth_events, signed_in_event
+from tests.support.events import publish_json, publish_to_auth_events, signed_in_event
+from tests.support.metrics import metric_value
 from tests.support.waiting import wait_until
 
 
@@ -237,29 +236,13 @@ def test_every_service_reports_health_and_readiness(client, herald):
 
 
 def test_a_message_dramatiq_cannot_decode_is_archived_as_undecodable(client, herald):
-    connection = pika.BlockingConnection(pika.URLParameters(herald.env["AMQP_URL"]))
-    try:
-        channel = connection.channel()
-        channel.confirm_delivery()
-        channel.basic_publish(
-            "", "notifier.critical", b"\x00 not a dramatiq message", pika.BasicProperties(correlation_id="garbage-1")
-        )
-    finally:
-        connection.close()
+    publish_json(herald.env["AMQP_URL"], "", "notifier.critical", b"\x00 not a dramatiq message", correlation_id="garbage-1")
 
     item = wait_until(
         lambda: next((i for i in client.dead_letters()["items"] if i["correlation_id"] == "garbage-1"), None),
         what="the undecodable message in the archive",
     )
     assert (item["reason"], item["queue"], item["job_id"]) == ("undecodable", "notifier.critical", None)
-
-
-def metric_value(exposition: str, name: str, **labels) -> float:
-    for family in text_string_to_metric_families(exposition):
-        for sample in family.samples:
-            if sample.name == name and sample.labels == labels:
-                return sample.value
-    raise AssertionError(f"{name}{labels} not in /metrics")
 
 
 def test_metrics_count_events_attempts_and_ledger_states(client, herald):

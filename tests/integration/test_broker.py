@@ -18,6 +18,7 @@ from shared.schemas import SendSignInAlertV1
 from shared.topology import SEND_SIGNIN_ALERT
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
+from tests.support.events import publish_json
 from tests.support.herald_process import free_port
 from tests.support.waiting import wait_until
 
@@ -133,9 +134,7 @@ def test_a_dead_letter_consumer_keeps_a_delivery_it_failed_on(amqp_url):
     consumer.start()
     try:
         assert consumer.connected.wait(10)
-        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-        connection.channel().basic_publish("", "test.XQ", b"dead letter")
-        connection.close()
+        publish_json(amqp_url, "", "test.XQ", b"dead letter")
         wait_until(lambda: len(seen) == 2, what="the failed delivery to come back")
     finally:
         consumer.stop()

@@ -2,7 +2,7 @@
 the rest, marking and the outcomes are set-based, so the backlog's size costs no memory here."""
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -14,45 +14,14 @@ from services.notifier.digests import DigestDeps, DigestOutcome, DigestPolicy, s
 from services.notifier.preferences import Preferences
 from services.notifier.tables import Notification, NotificationOutcome
 from shared.db import unit_of_work
-from shared.schemas import SendDigestsV1
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
+from tests.support.digests_due import SCHEDULED_FOR, digest_due, send_digests_command
 
-SCHEDULED_FOR = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)
 BACKLOG = 5000
 #: Every fifth is billing (opted out below), every tenth of the rest security, the others comments.
 CATEGORIES = ("comments", "billing", "comments", "security", "comments")
 MAX_ITEMS = 10
-
-
-def send_digests_command() -> SendDigestsV1:
-    return SendDigestsV1.model_validate(
-        {
-            "job_id": "job-1",
-            "batch": {
-                "type": "digest.due.batch",
-                "version": 1,
-                "batch_id": "b-1",
-                "occurred_at": SCHEDULED_FOR.isoformat(),
-                "digests": [
-                    {
-                        "event_id": "digest:s-1:2026-11-24",
-                        "type": "digest.due",
-                        "version": 1,
-                        "occurred_at": SCHEDULED_FOR.isoformat(),
-                        "schedule_id": "s-1",
-                        "period_key": "2026-11-24",
-                        "scheduled_for": SCHEDULED_FOR.isoformat(),
-                        "frequency": "daily",
-                        "timezone": "Asia/Ulaanbaatar",
-                        "recipient": {"user_id": "u-1", "email": "u-1@example.mn", "name": "Бат", "locale": "en"},
-                        "categories": [],
-                        "max_items": MAX_ITEMS,
-                    }
-                ],
-            },
-        }
-    )
 
 
 def notification(id_: str, *, n: int, category: str, user_id="u-1", seconds_before=None, state="pending") -> dict:
@@ -124,7 +93,8 @@ def test_a_digest_of_a_large_backlog_lists_the_newest_counts_the_rest_and_covers
                 reason="earlier",
             )
 
-    assert send_digests(send_digests_command(), deps) == {"digest:s-1:2026-11-24": DigestOutcome.SENT}
+    command = send_digests_command(digest_due(max_items=MAX_ITEMS))
+    assert send_digests(command, deps) == {"digest:s-1:2026-11-24": DigestOutcome.SENT}
 
     shown = [row for row in rows if row["category"] in shown_categories]  # newest first
     [email] = deps.email_sender.delivered

@@ -1,20 +1,20 @@
-"""The due scan on a controllable clock, emitting into the real RabbitMQ, on SQLite and PostgreSQL."""
+"""The due scan on a controllable clock, emitting into the real RabbitMQ, on SQLite and PostgreSQL.
 
-import threading
-import uuid
-from datetime import datetime, timedelta, timezone
+Two scans at once, each in a process of its own: ``test_digest_pipeline.py``.
+"""
+
+from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import insert, select
 
 from services.scheduler.digest_scan import DigestScan
 from services.scheduler.digest_schedules import DigestScheduleFields, DigestSchedulePatch, DigestSchedules
 from services.scheduler.tables import DigestSchedule
-from shared.db import build_engine, build_session_factory, unit_of_work
+from shared.db import unit_of_work
 from shared.event_publisher import EventPublisher
 from shared.publisher import PublishFailed
 from tests.fakes.clock import FakeClock
-from tests.support.digests_due import DigestQueue, due_schedule_row
+from tests.support.digests_due import DigestQueue
 from tests.support.waiting import wait_until
 
 START = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)  # a Tuesday
@@ -187,52 +187,6 @@ def test_the_scan_publishes_again_after_the_broker_dropped_its_idle_connection(
     clock.current = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
     assert scan.run_once() == 1
     assert sorted(d.period_key for d in digest_queue.digests()) == ["2026-11-24", "2026-11-24"]
-
-
-def test_two_schedulers_at_once_emit_each_due_digest_exactly_once(
-    database_url, migrated_engine, amqp_url, digest_queue, clock
-):
-    count = 2000
-    now = START + timedelta(hours=3)
-    ids = [str(uuid.uuid4()) for _ in range(count)]
-    with migrated_engine.begin() as connection:
-        connection.execute(insert(DigestSchedule.__table__), [due_schedule_row(schedule_id, START) for schedule_id in ids])
-
-    scanners = []
-    for _ in range(2):
-        engine = build_engine(database_url)
-        scanners.append((engine, EventPublisher(amqp_url)))
-    emitted = [0, 0]
-    failures = []
-    start_together = threading.Barrier(2)
-
-    def scan(index: int) -> None:
-        engine, publisher = scanners[index]
-        try:
-            start_together.wait()
-            scan = DigestScan(build_session_factory(engine), publisher, FakeClock(now), batch_size=100)
-            emitted[index] = scan.run_once()
-        except Exception as error:  # reported to the test below
-            failures.append(error)
-
-    threads = [threading.Thread(target=scan, args=(index,)) for index in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    for engine, publisher in scanners:
-        publisher.close()
-        engine.dispose()
-
-    assert not failures
-    assert sum(emitted) == count
-    received = []
-    wait_until(lambda: received.extend(digest_queue.digests()) or len(received) >= count, what="every digest")
-    event_ids = [digest.event_id for digest in received]
-    assert len(event_ids) == len(set(event_ids)), "a digest was emitted twice"
-    assert set(event_ids) == {f"digest:{schedule_id}:2026-11-24" for schedule_id in ids}
-    with migrated_engine.connect() as connection:
-        assert connection.scalar(select(DigestSchedule.id).where(DigestSchedule.next_run_at <= now)) is None
 
 
 def _patch(**changes) -> DigestSchedulePatch:

@@ -1,10 +1,8 @@
 """Maintenance on both databases: retention in batches, rollups, the dead-letter watchdog."""
 
-import json
 import logging
 from datetime import datetime, timedelta, timezone
 
-import pika
 import pytest
 from sqlalchemy import func, select
 
@@ -32,6 +30,7 @@ from shared.schemas import RunMaintenanceV1
 from shared.topology import RUN_MAINTENANCE, SCHEDULER_EXCHANGE, maintenance_key
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
+from tests.support.events import publish_json
 from tests.support.herald_process import free_port
 from tests.support.waiting import wait_until
 
@@ -328,11 +327,7 @@ def test_auth_events_runs_sign_in_retention_when_the_scheduler_says_so(amqp_url,
             "event_id": f"maintenance:retention:{now.isoformat()}", "type": "maintenance.due", "version": 1,
             "occurred_at": now.isoformat(), "task": "retention", "scheduled_for": now.isoformat(),
         }
-        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-        channel = connection.channel()
-        channel.confirm_delivery()
-        channel.basic_publish(SCHEDULER_EXCHANGE, maintenance_key("retention"), json.dumps(due).encode(), mandatory=True)
-        connection.close()
+        publish_json(amqp_url, SCHEDULER_EXCHANGE, maintenance_key("retention"), due)
 
         def remaining():
             with session_factory() as session:

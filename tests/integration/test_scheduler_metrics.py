@@ -5,21 +5,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
 from services.scheduler.metrics import DigestScheduleCollector, SchedulerMetrics
 from services.scheduler.tables import DigestSchedule
 from shared.db import unit_of_work
 from tests.fakes.clock import FakeClock
 from tests.support.digests_due import due_schedule_row
-
-
-def samples(registry: CollectorRegistry) -> dict[tuple, float]:
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(generate_latest(registry).decode())
-        for sample in family.samples
-    }
+from tests.support.metrics import metric_value
 
 
 def test_runs_are_counted_by_outcome_and_digests_by_number_emitted():
@@ -34,11 +26,11 @@ def test_runs_are_counted_by_outcome_and_digests_by_number_emitted():
     with pytest.raises(RuntimeError):
         metrics.timed("retention", failing)()
 
-    seen = samples(registry)
-    assert seen[("herald_digests_emitted_total", ())] == 14
-    assert seen[("herald_scheduled_runs_total", (("outcome", "ok"), ("schedule", "digest-scan")))] == 2
-    assert seen[("herald_scheduled_runs_total", (("outcome", "failed"), ("schedule", "retention")))] == 1
-    assert seen[("herald_scheduled_run_duration_seconds_count", (("schedule", "retention"),))] == 1
+    exposition = generate_latest(registry).decode()
+    assert metric_value(exposition, "herald_digests_emitted_total") == 14
+    assert metric_value(exposition, "herald_scheduled_runs_total", outcome="ok", schedule="digest-scan") == 2
+    assert metric_value(exposition, "herald_scheduled_runs_total", outcome="failed", schedule="retention") == 1
+    assert metric_value(exposition, "herald_scheduled_run_duration_seconds_count", schedule="retention") == 1
 
 
 def test_active_and_due_schedules_are_read_from_the_database(session_factory):
@@ -54,6 +46,6 @@ def test_active_and_due_schedules_are_read_from_the_database(session_factory):
 
     registry = CollectorRegistry()
     registry.register(DigestScheduleCollector(session_factory, FakeClock(now)))
-    seen = samples(registry)
-    assert seen[("herald_digest_schedules_active", ())] == 4
-    assert seen[("herald_digest_schedules_due", ())] == 3
+    exposition = generate_latest(registry).decode()
+    assert metric_value(exposition, "herald_digest_schedules_active") == 4
+    assert metric_value(exposition, "herald_digest_schedules_due") == 3

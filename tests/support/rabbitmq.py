@@ -36,11 +36,6 @@ class RabbitAdmin:
     def amqp_url(self, vhost: str) -> str:
         return f"amqp://guest:guest@{AMQP_HOST}/{quote(vhost, safe='')}"
 
-    def queue(self, vhost: str, name: str) -> dict:
-        response = self.http.get(f"/api/queues/{quote(vhost, safe='')}/{quote(name, safe='')}")
-        response.raise_for_status()
-        return response.json()
-
     def refuse_connections(self, vhost: str) -> None:
         """Simulate a broker outage for one vhost: no new connections, existing ones closed."""
         self.http.put(
@@ -50,9 +45,6 @@ class RabbitAdmin:
 
     def accept_connections(self, vhost: str) -> None:
         self.http.delete(f"/api/vhost-limits/{quote(vhost, safe='')}/max-connections")
-
-    def connections(self, vhost: str) -> list[dict]:
-        return self.http.get(f"/api/vhosts/{quote(vhost, safe='')}/connections").json()
 
     def close_connections(self, vhost: str) -> None:
         """Close every client connection to ``vhost`` now.

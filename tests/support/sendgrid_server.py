@@ -18,7 +18,6 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
@@ -37,7 +36,6 @@ class ReceivedSendGridMail:
     body: dict[str, Any]
     message_id: str
     received_monotonic: float
-    received_at: datetime  # wall clock, UTC
 
     @property
     def subject(self) -> str | None:
@@ -68,7 +66,6 @@ class SendGridAttempt:
     #: The client's (host, port): equal across attempts when the client kept the connection alive.
     client_address: tuple[str, int]
     at_monotonic: float
-    at: datetime
 
 
 @dataclass
@@ -250,7 +247,7 @@ class SendGridTestServer:
         except _Rejection as rejection:
             return rejection.status, rejection.headers, json.dumps({"errors": rejection.errors}).encode()
         message_id = secrets.token_urlsafe(16)
-        self._mails.add(ReceivedSendGridMail(body, message_id, time.monotonic(), datetime.now(timezone.utc)))
+        self._mails.add(ReceivedSendGridMail(body, message_id, time.monotonic()))
         return 202, {"X-Message-Id": message_id}, b""
 
     def _accept(self, authorization: str | None, content_type: str | None, raw_body: bytes) -> dict[str, Any]:
@@ -282,9 +279,7 @@ class SendGridTestServer:
         return body
 
     def _record_attempt(self, method: str, path: str, status: int, client_address: tuple[str, int]) -> None:
-        self._attempts.add(
-            SendGridAttempt(method, path, status, client_address, time.monotonic(), datetime.now(timezone.utc))
-        )
+        self._attempts.add(SendGridAttempt(method, path, status, client_address, time.monotonic()))
 
 
 class _ConnectionTrackingServer(ThreadingHTTPServer):

@@ -40,7 +40,6 @@ class ReceivedSmtpMail:
     rcpt_tos: list[str]
     message: EmailMessage
     received_monotonic: float
-    received_at: dt.datetime  # wall clock, UTC
 
     @property
     def subject(self) -> str:
@@ -112,7 +111,6 @@ class _RecordingHandler:
                 rcpt_tos=list(envelope.rcpt_tos),
                 message=message,  # type: ignore[arg-type]  # policy.default parses to EmailMessage
                 received_monotonic=time.monotonic(),
-                received_at=dt.datetime.now(dt.timezone.utc),
             )
         )
         return f"250 2.0.0 Ok: queued as {secrets.token_hex(6)}"
@@ -163,8 +161,6 @@ class SmtpTestServer:
         self._controller: _BoundSocketController | None = None
         self._certificate_dir: tempfile.TemporaryDirectory[str] | None = None
         self.port: int | None = None
-        #: PEM file of the self-signed certificate (``tls=True`` only), for clients that verify.
-        self.certificate_path: Path | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -226,12 +222,6 @@ class SmtpTestServer:
         with self._lock:
             self._planned_failure_codes.extend([code] * times)
 
-    def reset(self) -> None:
-        with self._lock:
-            self._rejected_recipients.clear()
-            self._planned_failure_codes.clear()
-        self._mails.clear()
-
     # -- observation -----------------------------------------------------------------------
 
     @property
@@ -266,7 +256,6 @@ class SmtpTestServer:
     def _make_tls_context(self) -> ssl.SSLContext:
         self._certificate_dir = tempfile.TemporaryDirectory(prefix="herald-smtp-tls-")
         cert_path, key_path = _write_self_signed_certificate(Path(self._certificate_dir.name), self.host)
-        self.certificate_path = cert_path
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert_path, key_path)
         return context

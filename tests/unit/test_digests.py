@@ -2,7 +2,7 @@
 recording email sender."""
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,45 +15,10 @@ from services.notifier.email import PermanentEmailError, TransientEmailError
 from services.notifier.preferences import Preferences
 from services.notifier.tables import DigestDelivery, Notification, NotificationOutcome
 from shared.db import unit_of_work
-from shared.schemas import SendDigestsV1
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
 from tests.support.databases import in_memory_session_factory
-
-SCHEDULED_FOR = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)  # 09:00 in Ulaanbaatar
-
-
-def digest(schedule_id="s-1", period_key="2026-11-24", user_id="u-1", locale="en", categories=(), max_items=10):
-    return {
-        "event_id": f"digest:{schedule_id}:{period_key}",
-        "type": "digest.due",
-        "version": 1,
-        "occurred_at": SCHEDULED_FOR.isoformat(),
-        "schedule_id": schedule_id,
-        "period_key": period_key,
-        "scheduled_for": SCHEDULED_FOR.isoformat(),
-        "frequency": "daily",
-        "timezone": "Asia/Ulaanbaatar",
-        "recipient": {"user_id": user_id, "email": f"{user_id}@example.mn", "name": "Бат", "locale": locale},
-        "categories": list(categories),
-        "max_items": max_items,
-    }
-
-
-def batch(*digests, batch_id="b-1") -> SendDigestsV1:
-    return SendDigestsV1.model_validate(
-        {
-            "job_id": "job-1",
-            "batch": {
-                "type": "digest.due.batch",
-                "version": 1,
-                "batch_id": batch_id,
-                "occurred_at": SCHEDULED_FOR.isoformat(),
-                "digests": list(digests),
-            },
-        }
-    )
-
+from tests.support.digests_due import SCHEDULED_FOR, digest_due as digest, send_digests_command as batch
 
 @pytest.fixture
 def clock():

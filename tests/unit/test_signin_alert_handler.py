@@ -1,4 +1,4 @@
-"""notifier's sign-in alert handler with fakes: idempotency, the rate limit, failures.
+"""notifier's sign-in alert handler with fakes: idempotency, the rate limit, failures, the outcomes it records.
 
 The handler's repositories run on an in-memory SQLite database (cheap and real); the email
 transport and the clock are the project's fakes.
@@ -7,11 +7,13 @@ transport and the clock are the project's fakes.
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import select
 
 from services.notifier.adapters.delivery_log import DeliveryLog
 from services.notifier.adapters.notification_store import OutcomeLog
 from services.notifier.email import PermanentEmailError, TransientEmailError
 from services.notifier.handlers import AlertOutcome, NotifierDeps, SignInAlertPolicy, send_signin_alert
+from services.notifier.tables import NotificationOutcome
 from shared.ledger import JobLedger, JobStatus
 from shared.rate_limit import SlidingWindowLimit
 from shared.schemas import SendSignInAlertV1
@@ -87,6 +89,7 @@ def test_a_retried_job_keeps_its_rate_limit_slot(deps):
         send_signin_alert(command(1), deps)
     for n in (2, 3):
         send_signin_alert(command(n), deps)
+    assert send_signin_alert(command(4), deps) is AlertOutcome.RATE_LIMITED, "the failed job still holds its slot"
     assert send_signin_alert(command(1), deps) is AlertOutcome.SENT, "the retry was already counted"
 
 
@@ -106,3 +109,28 @@ def test_a_permanently_refused_alert_gives_its_rate_limit_slot_back(deps):
     for n in (2, 3, 4):
         assert send_signin_alert(command(n), deps) is AlertOutcome.SENT, "three slots were still free"
     assert send_signin_alert(command(5), deps) is AlertOutcome.RATE_LIMITED
+
+
+def test_sent_rate_limited_and_refused_alerts_are_recorded_as_security_email_outcomes(deps, clock):
+    for n in range(3):
+        send_signin_alert(command(n), deps)
+    send_signin_alert(command(3), deps)  # over the limit of 3
+    deps.email_sender.fail_next(PermanentEmailError("550"))
+    with pytest.raises(PermanentEmailError):
+        send_signin_alert(command(4, user_id="u-2"), deps)
+    send_signin_alert(command(0), deps)  # redelivered: nothing new
+
+    with deps.session_factory() as session:
+        outcomes = session.execute(
+            select(NotificationOutcome.job_id, NotificationOutcome.category, NotificationOutcome.channel,
+                   NotificationOutcome.outcome, NotificationOutcome.reason, NotificationOutcome.occurred_at)
+            .order_by(NotificationOutcome.job_id)
+        ).all()
+    now = clock.now()
+    assert [tuple(row) for row in outcomes] == [
+        ("job-0", "security", "email", "sent", None, now),
+        ("job-1", "security", "email", "sent", None, now),
+        ("job-2", "security", "email", "sent", None, now),
+        ("job-3", "security", "email", "skipped", "rate_limited", now),
+        ("job-4", "security", "email", "failed", "permanent_error", now),
+    ]

@@ -11,12 +11,12 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, null, select, t
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from services.notifier.adapters.notification_store import DIGEST_PENDING, replacing_failed_outcomes
 from services.notifier.digest_rendering import DigestItem
 from services.notifier.tables import DigestDelivery, Notification, NotificationOutcome
 from shared.clock import Clock
 from shared.db import UtcDateTime, insert_ignoring_conflicts
 
-PENDING = "pending"
 DIGESTED = "digested"
 
 
@@ -58,7 +58,7 @@ class DigestStore:
         the next digest instead of being marked digested unseen."""
         condition = and_(
             Notification.user_id == coverage.user_id,
-            Notification.digest_state == PENDING,
+            Notification.digest_state == DIGEST_PENDING,
             Notification.created_at <= coverage.up_to,
         )
         if coverage.categories:
@@ -98,11 +98,9 @@ class DigestStore:
         ).where(_covered(coverage))
         session.execute(_outcomes_from(session.get_bind().dialect.name, rows))
 
-    def mark_digested(self, session: Session, coverage: Coverage, period_key: str) -> None:
+    def mark_digested(self, session: Session, coverage: Coverage) -> None:
         session.execute(
-            update(Notification)
-            .where(_covered(coverage))
-            .values(digest_state=DIGESTED, digested_at=self._clock.now(), digest_period_key=period_key)
+            update(Notification).where(_covered(coverage)).values(digest_state=DIGESTED, digested_at=self._clock.now())
         )
 
     def record_delivery(
@@ -138,7 +136,7 @@ def _covered(coverage: Coverage) -> ColumnElement[bool]:
     """What ``claim`` took for this period and is still pending."""
     return and_(
         Notification.user_id == coverage.user_id,
-        Notification.digest_state == PENDING,
+        Notification.digest_state == DIGEST_PENDING,
         Notification.digest_period_key == coverage.period_key,
     )
 
@@ -157,9 +155,4 @@ _OUTCOME_COLUMNS = ("job_id", "user_id", "category", "channel", "outcome", "reas
 
 def _outcomes_from(dialect: str, rows):
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    statement = insert(NotificationOutcome.__table__).from_select(_OUTCOME_COLUMNS, rows)
-    return statement.on_conflict_do_update(
-        index_elements=["job_id", "channel"],
-        set_={column: statement.excluded[column] for column in ("outcome", "reason", "occurred_at")},
-        where=NotificationOutcome.__table__.c.outcome == "failed",
-    )
+    return replacing_failed_outcomes(insert(NotificationOutcome.__table__).from_select(_OUTCOME_COLUMNS, rows))

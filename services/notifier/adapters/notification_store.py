@@ -70,8 +70,10 @@ class NotificationStore:
         shown = and_(Notification.user_id == user_id, Notification.in_app.is_(True))
         unread = and_(shown, Notification.read_at.is_(None))
         listed = unread if unread_only else shown
-        count = session.scalar(select(func.count()).select_from(Notification).where(listed))
-        unread_count = count if unread_only else session.scalar(select(func.count()).select_from(Notification).where(unread))
+        # One query for both counts: the listed ones less those read (none, when only unread are listed).
+        count, read_count = session.execute(
+            select(func.count(), func.count(Notification.read_at)).select_from(Notification).where(listed)
+        ).one()
         items = session.scalars(
             select(Notification)
             .where(listed)
@@ -79,26 +81,17 @@ class NotificationStore:
             .limit(limit)
             .offset(offset)
         ).all()
-        return InboxPage(count, unread_count, list(items))
+        return InboxPage(count, count - read_count, list(items))
 
     def mark_read(self, session: Session, user_id: str, notification_id: str) -> datetime | None:
         """Mark one of the user's in-app notifications read; its read time (the first one stays),
         or None when the user has no such notification."""
-        notification = session.scalar(
-            select(Notification).where(
-                Notification.id == notification_id, Notification.user_id == user_id, Notification.in_app.is_(True)
-            )
-        )
-        if notification is None:
-            return None
+        theirs = and_(Notification.id == notification_id, Notification.user_id == user_id, Notification.in_app.is_(True))
         # Conditional, so that of two concurrent calls the first read time stays.
         session.execute(
-            update(Notification)
-            .where(Notification.id == notification_id, Notification.read_at.is_(None))
-            .values(read_at=self._clock.now())
+            update(Notification).where(theirs, Notification.read_at.is_(None)).values(read_at=self._clock.now())
         )
-        session.refresh(notification)
-        return notification.read_at
+        return session.scalar(select(Notification.read_at).where(theirs))
 
     def mark_all_read(self, session: Session, user_id: str) -> int:
         return session.execute(
@@ -143,13 +136,17 @@ _EMAIL_SENT = select(NotificationOutcome.id).where(
 )
 
 
-@functools.cache
-def _replacing_failed(dialect: str):
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    statement = insert(NotificationOutcome.__table__)
-    table = NotificationOutcome.__table__
+def replacing_failed_outcomes(statement):
+    """``statement``, an INSERT of outcomes, made to keep an outcome recorded already unless it
+    is ``failed``: a replay's outcome replaces that one."""
     return statement.on_conflict_do_update(
         index_elements=["job_id", "channel"],
         set_={column: statement.excluded[column] for column in ("outcome", "reason", "occurred_at")},
-        where=table.c.outcome == "failed",
+        where=NotificationOutcome.__table__.c.outcome == "failed",
     )
+
+
+@functools.cache
+def _replacing_failed(dialect: str):
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    return replacing_failed_outcomes(insert(NotificationOutcome.__table__))

@@ -96,6 +96,9 @@ class SmtpSender:
     def __init__(self, smtp_url: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self._endpoint = SmtpEndpoint.from_url(smtp_url)
         self._timeout = timeout
+        # Built once: loading the CA store costs tens of milliseconds, and a context is safe to share.
+        uses_tls = self._endpoint.implicit_tls or self._endpoint.starttls
+        self._tls_context = self._endpoint.tls_context() if uses_tls else None
 
     def send(self, email: OutgoingEmail) -> str | None:
         message = build_mime_message(email)
@@ -128,13 +131,13 @@ class SmtpSender:
         endpoint = self._endpoint
         if endpoint.implicit_tls:
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                endpoint.host, endpoint.port, timeout=self._timeout, context=endpoint.tls_context()
+                endpoint.host, endpoint.port, timeout=self._timeout, context=self._tls_context
             )
         else:
             smtp = smtplib.SMTP(endpoint.host, endpoint.port, timeout=self._timeout)
         try:
             if endpoint.starttls:
-                smtp.starttls(context=endpoint.tls_context())
+                smtp.starttls(context=self._tls_context)
             if endpoint.username:
                 smtp.login(endpoint.username, endpoint.password or "")
             yield smtp

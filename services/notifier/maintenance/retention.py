@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Table, and_, delete, false, or_, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.notifier.adapters.notification_store import DIGEST_PENDING
 from services.notifier.maintenance.deps import MaintenanceDeps, RetentionPolicy, TaskResult
 from services.notifier.tables import DigestDelivery, EmailDelivery, MaintenanceRun, Notification, NotificationOutcome
 from shared.db import unit_of_work
@@ -33,7 +34,7 @@ def _days(days: int, now: datetime) -> datetime:
 def _old_notification(policy: RetentionPolicy, now: datetime) -> ColumnElement[bool]:
     delivered = and_(
         or_(Notification.in_app == false(), Notification.read_at.is_not(None)),
-        or_(Notification.digest_state.is_(None), Notification.digest_state != "pending"),
+        or_(Notification.digest_state.is_(None), Notification.digest_state != DIGEST_PENDING),
     )
     # Unread ones and ones waiting for a digest the user may never have scheduled are kept
     # longer, but not forever.
