@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import ColumnElement, DateTime, Engine, MetaData, Table, create_engine, delete, event, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -91,6 +91,11 @@ def unit_of_work(session_factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+def dialect_insert(dialect: str):
+    """The INSERT construct with ON CONFLICT for ``dialect`` (``postgresql`` or ``sqlite``)."""
+    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+
+
 def insert_ignoring_conflicts(session: Session, table, values: dict) -> bool:
     """INSERT that does nothing when a unique key already holds the row; True when it inserted."""
     statement = _ignoring_insert(session.get_bind().dialect.name, table)
@@ -101,10 +106,26 @@ def insert_ignoring_conflicts(session: Session, table, values: dict) -> bool:
 def _ignoring_insert(dialect: str, table):
     # Built once per table: constructing a statement costs more CPU than running it (measured
     # ~0.5 ms per call), and these run on every event and every job.
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     # RETURNING, not rowcount: drivers disagree on rowcount for a skipped conflict.
     first_key_column = next(iter(table.primary_key.columns))
-    return insert(table).on_conflict_do_nothing().returning(first_key_column)
+    return dialect_insert(dialect)(table).on_conflict_do_nothing().returning(first_key_column)
+
+
+def delete_in_batches(
+    session_factory: sessionmaker[Session], table: Table, condition: ColumnElement[bool], batch_size: int
+) -> int:
+    """Delete the rows matching ``condition``, ``batch_size`` per transaction, so no transaction
+    holds locks for long; the number deleted."""
+    key_columns = list(table.primary_key.columns)
+    key = key_columns[0] if len(key_columns) == 1 else tuple_(*key_columns)
+    statement = delete(table).where(key.in_(select(*key_columns).where(condition).limit(batch_size)))
+    total = 0
+    while True:
+        with unit_of_work(session_factory) as session:
+            deleted = session.execute(statement).rowcount
+        total += deleted
+        if deleted < batch_size:
+            return total
 
 
 def ping(engine: Engine) -> None:

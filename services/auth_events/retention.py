@@ -8,12 +8,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.auth_events.tables import SignInRecord
 from shared.clock import Clock
-from shared.db import unit_of_work
+from shared.db import delete_in_batches
 from shared.schemas.scheduler import MaintenanceDueV1
 
 logger = logging.getLogger("herald.auth_events.retention")
@@ -42,15 +41,6 @@ class SignInRetention:
         )
 
     def delete_older_than(self, cutoff: datetime) -> int:
-        statement = delete(SignInRecord).where(
-            SignInRecord.event_id.in_(
-                select(SignInRecord.event_id).where(SignInRecord.occurred_at < cutoff).limit(self.batch_size)
-            )
+        return delete_in_batches(
+            self.session_factory, SignInRecord.__table__, SignInRecord.occurred_at < cutoff, self.batch_size
         )
-        total = 0
-        while True:
-            with unit_of_work(self.session_factory) as session:
-                deleted = session.execute(statement.execution_options(synchronize_session=False)).rowcount
-            total += deleted
-            if deleted < self.batch_size:
-                return total

@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, null, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.notifier.adapters.notification_store import DIGEST_PENDING, replacing_failed_outcomes
 from services.notifier.digest_rendering import DigestItem
 from services.notifier.tables import DigestDelivery, Notification, NotificationOutcome
 from shared.clock import Clock
-from shared.db import UtcDateTime, insert_ignoring_conflicts
+from shared.db import UtcDateTime, dialect_insert, insert_ignoring_conflicts
 
 DIGESTED = "digested"
 
@@ -154,5 +153,5 @@ _OUTCOME_COLUMNS = ("job_id", "user_id", "category", "channel", "outcome", "reas
 
 
 def _outcomes_from(dialect: str, rows):
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    return replacing_failed_outcomes(insert(NotificationOutcome.__table__).from_select(_OUTCOME_COLUMNS, rows))
+    insert = dialect_insert(dialect)(NotificationOutcome.__table__).from_select(_OUTCOME_COLUMNS, rows)
+    return replacing_failed_outcomes(insert)

@@ -5,13 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.notifier.notification_templates import RenderedNotification
 from services.notifier.tables import Notification, NotificationOutcome
 from shared.clock import Clock
-from shared.db import insert_ignoring_conflicts
+from shared.db import dialect_insert, insert_ignoring_conflicts
 from shared.schemas import NotificationRequestedV1
 
 DIGEST_PENDING = "pending"
@@ -148,5 +147,4 @@ def replacing_failed_outcomes(statement):
 
 @functools.cache
 def _replacing_failed(dialect: str):
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    return replacing_failed_outcomes(insert(NotificationOutcome.__table__))
+    return replacing_failed_outcomes(dialect_insert(dialect)(NotificationOutcome.__table__))

@@ -3,12 +3,12 @@
 import functools
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.notifier.preferences import DEFAULT_PREFERENCES, Preferences
 from services.notifier.tables import NotificationPreferences
 from shared.clock import Clock
+from shared.db import dialect_insert
 
 
 class PreferenceStore:
@@ -42,8 +42,7 @@ _BY_USER = select(NotificationPreferences.muted, NotificationPreferences.opt_out
 
 @functools.cache
 def _upsert(dialect: str):
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    statement = insert(NotificationPreferences.__table__)
+    statement = dialect_insert(dialect)(NotificationPreferences.__table__)
     return statement.on_conflict_do_update(
         index_elements=["user_id"],
         set_={column: statement.excluded[column] for column in ("muted", "opt_outs", "updated_at")},

@@ -9,13 +9,12 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Table, and_, delete, false, or_, select, tuple_
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, Table, and_, false, or_
 
 from services.notifier.adapters.notification_store import DIGEST_PENDING
 from services.notifier.maintenance.deps import MaintenanceDeps, RetentionPolicy, TaskResult
 from services.notifier.tables import DigestDelivery, EmailDelivery, MaintenanceRun, Notification, NotificationOutcome
-from shared.db import unit_of_work
+from shared.db import delete_in_batches
 from shared.dead_letters import DeadLetter
 from shared.ledger import Job, JobStatus
 from shared.rate_limit import RateLimitHit
@@ -70,22 +69,6 @@ TARGETS: list[Target] = [
     ("rate_limit_hits", RateLimitHit.__table__, lambda p, now: RateLimitHit.at < _days(p.rate_limit_hits_days, now)),
     ("maintenance_runs", MaintenanceRun.__table__, lambda p, now: MaintenanceRun.started_at < _days(p.notifications_days, now)),
 ]
-
-
-def delete_in_batches(
-    session_factory: sessionmaker[Session], table: Table, condition: ColumnElement[bool], batch_size: int
-) -> int:
-    """Delete the rows matching ``condition``, ``batch_size`` per transaction; the number deleted."""
-    key_columns = list(table.primary_key.columns)
-    key = key_columns[0] if len(key_columns) == 1 else tuple_(*key_columns)
-    statement = delete(table).where(key.in_(select(*key_columns).where(condition).limit(batch_size)))
-    total = 0
-    while True:
-        with unit_of_work(session_factory) as session:
-            deleted = session.execute(statement).rowcount
-        total += deleted
-        if deleted < batch_size:
-            return total
 
 
 def run_retention(due: MaintenanceDueV1, deps: MaintenanceDeps) -> TaskResult:
