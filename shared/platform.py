@@ -4,7 +4,7 @@ A service that cannot reach its database or RabbitMQ, or finds the schema behind
 stops at once with one clear line (``StartupError``) instead of failing later, per request.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from urllib.parse import urlsplit
@@ -21,11 +21,11 @@ from shared.broker import build_broker
 from shared.clock import Clock, SystemClock
 from shared.db import build_engine, build_session_factory
 from shared.dead_letters import DeadLetterArchive
-from shared.health import broker_check
+from shared.health import broker_check, database_check
 from shared.ledger import JobLedger
 from shared.migrate import pending_migrations
 from shared.settings import PlatformSettings
-from shared.topology import dead_letter_queue
+from shared.topology import IngressQueue, dead_letter_queue
 
 
 class StartupError(Exception):
@@ -43,6 +43,10 @@ class Platform:
     broker: RabbitmqBroker
     #: What the service exposes at /metrics (worker metrics too, if it runs workers).
     metrics_registry: CollectorRegistry
+
+    def readiness_checks(self) -> dict[str, Callable[[], None]]:
+        """The checks of what every service depends on; a service adds its consumers'."""
+        return {"database": database_check(self.engine), "broker": broker_check(self.settings.amqp_url)}
 
     def close(self) -> None:
         self.broker.close()
@@ -88,25 +92,42 @@ def build_platform(settings: PlatformSettings, *, runs_workers: bool, clock: Clo
     return Platform(settings, clock, engine, session_factory, ledger, dead_letters, broker, metrics_registry)
 
 
-def dead_letter_archiver(
-    platform: Platform, name: str, work_queues: list[str], declare: Callable[[BlockingChannel], None] | None = None
-) -> QueueConsumer:
-    """A consumer that moves every dead letter of ``work_queues`` into the archive.
-
-    ``declare`` sets up the queues of a consumer of foreign messages; without it the queues are
-    Dramatiq's, which Dramatiq has declared already.
-    """
+def dead_letter_archiver(platform: Platform, name: str, work_queues: list[str]) -> QueueConsumer:
+    """A consumer that moves every dead letter of Dramatiq's ``work_queues`` into the archive
+    (Dramatiq has declared those queues already)."""
     dead_letter_queues = [dead_letter_queue(queue) for queue in work_queues]
 
     def already_declared(channel: BlockingChannel) -> None:
         for queue in dead_letter_queues:
             channel.queue_declare(queue, passive=True)
 
+    return _archiver(platform, name, dead_letter_queues, already_declared, carries_dramatiq_messages=True)
+
+
+def ingress_dead_letter_archiver(platform: Platform, name: str, ingress: Sequence[IngressQueue]) -> QueueConsumer:
+    """The same for queues of foreign events, which it declares itself (with their bindings)."""
+
+    def declare(channel: BlockingChannel) -> None:
+        for queue in ingress:
+            queue.declare(channel)
+
+    dead_letter_queues = [dead_letter_queue(queue.queue_name) for queue in ingress]
+    return _archiver(platform, name, dead_letter_queues, declare, carries_dramatiq_messages=False)
+
+
+def _archiver(
+    platform: Platform,
+    name: str,
+    dead_letter_queues: list[str],
+    declare: Callable[[BlockingChannel], None],
+    *,
+    carries_dramatiq_messages: bool,
+) -> QueueConsumer:
     return QueueConsumer(
         name=name,
         amqp_url=platform.settings.amqp_url,
         queues=dead_letter_queues,
-        handle=partial(platform.dead_letters.archive_delivery, carries_dramatiq_messages=declare is None),
-        declare=declare or already_declared,
+        handle=partial(platform.dead_letters.archive_delivery, carries_dramatiq_messages=carries_dramatiq_messages),
+        declare=declare,
         requeue_on_error=True,
     )

@@ -10,10 +10,10 @@ from services.auth_events.settings import AuthEventsSettings
 from shared.amqp_consumer import QueueConsumer
 from shared.clock import Clock
 from shared.event_consumer import event_handler
-from shared.health import broker_check, consumer_check, database_check
+from shared.health import consumer_check
 from shared.intake import JobIntake
 from shared.intake_metrics import IngressMetrics
-from shared.platform import build_platform, dead_letter_archiver
+from shared.platform import build_platform, ingress_dead_letter_archiver
 from shared.publisher import DramatiqPublisher
 from shared.runtime import HttpServer, Service
 from shared.schemas import MaintenanceDueV1, UserSignedInV1
@@ -54,11 +54,8 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
         prefetch=1,
     )
     # One archiver for the dead letters of both queues of foreign events.
-    archiver = dead_letter_archiver(
-        platform,
-        "auth-events-dead-letters",
-        [AUTH_EVENTS_INGRESS.queue_name, AUTH_EVENTS_MAINTENANCE.queue_name],
-        declare=lambda channel: [events.declare(channel) for events in (AUTH_EVENTS_INGRESS, AUTH_EVENTS_MAINTENANCE)],
+    archiver = ingress_dead_letter_archiver(
+        platform, "auth-events-dead-letters", [AUTH_EVENTS_INGRESS, AUTH_EVENTS_MAINTENANCE]
     )
     app = build_app(
         AuthEventsApiDeps(
@@ -66,8 +63,7 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
             api_keys=settings.ingress_api_keys,
             max_event_bytes=settings.max_event_bytes,
             readiness_checks={
-                "database": database_check(platform.engine),
-                "broker": broker_check(settings.amqp_url),
+                **platform.readiness_checks(),
                 "ingress_consumer": consumer_check(ingress),
                 "maintenance_consumer": consumer_check(maintenance),
             },

@@ -24,11 +24,11 @@ from services.notifier.stats_api import StatsApiDeps, install_stats_routes
 from shared.amqp_consumer import QueueConsumer
 from shared.clock import Clock
 from shared.event_consumer import event_handler
-from shared.health import broker_check, consumer_check, database_check
+from shared.health import consumer_check
 from shared.intake import JobIntake
 from shared.intake_metrics import IngressMetrics
 from shared.metrics import LedgerCollector
-from shared.platform import Platform, StartupError, build_platform, dead_letter_archiver
+from shared.platform import Platform, StartupError, build_platform, dead_letter_archiver, ingress_dead_letter_archiver
 from shared.publisher import DramatiqPublisher, publish_raw
 from shared.rate_limit import SlidingWindowLimit
 from shared.runtime import HttpServer, Service, WorkerPool
@@ -102,11 +102,8 @@ def bootstrap(
     )
     # Dead letters of Dramatiq's work queues, and of the queues of foreign events.
     work_archiver = dead_letter_archiver(platform, "notifier-dead-letters", list(NOTIFIER_QUEUES))
-    ingress_archiver = dead_letter_archiver(
-        platform,
-        "notifier-ingress-dead-letters",
-        [NOTIFIER_REQUESTS.queue_name, NOTIFIER_SCHEDULED.queue_name],
-        declare=lambda channel: [ingress.declare(channel) for ingress in (NOTIFIER_REQUESTS, NOTIFIER_SCHEDULED)],
+    ingress_archiver = ingress_dead_letter_archiver(
+        platform, "notifier-ingress-dead-letters", [NOTIFIER_REQUESTS, NOTIFIER_SCHEDULED]
     )
 
     app = build_app(
@@ -116,8 +113,7 @@ def bootstrap(
             replay_publish=lambda queue, body: publish_raw(broker, queue, body),
             admin_token=settings.admin_token,
             readiness_checks={
-                "database": database_check(platform.engine),
-                "broker": broker_check(settings.amqp_url),
+                **platform.readiness_checks(),
                 "dead_letter_archiver": consumer_check(work_archiver),
                 "ingress_dead_letter_archiver": consumer_check(ingress_archiver),
                 "requests_consumer": consumer_check(requests_consumer),

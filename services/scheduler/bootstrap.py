@@ -13,7 +13,6 @@ from services.scheduler.runner import SchedulerRunner
 from services.scheduler.settings import SchedulerSettings
 from shared.clock import Clock
 from shared.event_publisher import EventPublisher
-from shared.health import broker_check, database_check
 from shared.platform import build_platform
 from shared.runtime import HttpServer, Service
 from shared.topology import AUTH_EVENTS_MAINTENANCE, NOTIFIER_SCHEDULED
@@ -43,8 +42,7 @@ def bootstrap(settings: SchedulerSettings | None = None, *, clock: Clock | None 
     runner = SchedulerRunner(schedules, run, settings.scheduler_timezone)
     app = build_app(
         {
-            "database": database_check(platform.engine),
-            "broker": broker_check(settings.amqp_url),
+            **platform.readiness_checks(),
             "scheduler": runner.check,
         },
         recurring=runner.next_runs,
