@@ -177,6 +177,7 @@ def build_notification_deps(
         templates=NotificationTemplates(product_name=settings.product_name, default_locale=settings.default_locale),
         notifications=NotificationStore(platform.clock),
         outcomes=OutcomeLog(platform.clock),
+        delivery_log=DeliveryLog(platform.clock),
         preferences=PreferenceStore(platform.clock),
         email_sender=email_sender,
         from_header=settings.email_from,

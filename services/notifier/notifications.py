@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.notifier.adapters.delivery_log import DeliveryLog
 from services.notifier.adapters.notification_store import NotificationStore, OutcomeLog
 from services.notifier.adapters.preference_store import PreferenceStore
 from services.notifier.email import EmailSender, OutgoingEmail, PermanentEmailError
@@ -39,6 +40,8 @@ class NotificationDeps:
     templates: NotificationTemplates
     notifications: NotificationStore
     outcomes: OutcomeLog
+    #: The record of emails sent: what makes one job one email, as for sign-in alerts.
+    delivery_log: DeliveryLog
     preferences: PreferenceStore
     email_sender: EmailSender
     from_header: str
@@ -96,7 +99,7 @@ def deliver_notification(command: DeliverNotificationV1, deps: NotificationDeps)
         if "email" in allowed and request.delivery == "digest":
             # The digest sends it and records its outcome.
             deps.notifications.await_digest(session, job_id)
-        already_sent = email_now and deps.outcomes.email_sent(session, job_id)
+        already_sent = email_now and deps.delivery_log.already_sent(session, job_id)
 
     if not allowed:
         deps.ledger.skip(job_id, skip_reason)
@@ -120,13 +123,20 @@ def _send_email(command: DeliverNotificationV1, rendered: RenderedNotification, 
     )
     # Sent outside any transaction: a slow provider must not hold a database lock.
     try:
-        deps.email_sender.send(email)
+        provider_message_id = deps.email_sender.send(email)
     except PermanentEmailError as error:
         with unit_of_work(deps.session_factory) as session:
             _record(deps, session, command, "email", "failed", "permanent_error")
         logger.warning("notification email refused", extra={"job_id": command.job_id, "error": str(error)})
         raise
     with unit_of_work(deps.session_factory) as session:
+        deps.delivery_log.record(
+            session,
+            job_id=command.job_id,
+            user_id=request.recipient.user_id,
+            transport=deps.email_sender.name,
+            provider_message_id=provider_message_id,
+        )
         _record(deps, session, command, "email", "sent")
     logger.info(
         "notification email sent",

@@ -3,6 +3,7 @@ with a recording publisher in place of the broker and a recording email sender."
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.notifier.adapters.delivery_log import DeliveryLog
 from services.notifier.adapters.notification_store import NotificationStore, OutcomeLog
 from services.notifier.adapters.preference_store import PreferenceStore
 from services.notifier.notification_templates import NotificationTemplates
@@ -24,6 +25,7 @@ def notification_deps(session_factory: sessionmaker[Session], clock: FakeClock) 
         templates=NotificationTemplates(product_name="Herald", default_locale="en"),
         notifications=NotificationStore(clock),
         outcomes=OutcomeLog(clock),
+        delivery_log=DeliveryLog(clock),
         preferences=PreferenceStore(clock),
         email_sender=RecordingEmailSender(),
         from_header="Herald <no-reply@localhost>",

@@ -18,7 +18,7 @@ from services.notifier.notifications import (
     deliver_notification,
 )
 from services.notifier.preferences import Preferences
-from services.notifier.tables import Notification, NotificationOutcome
+from services.notifier.tables import EmailDelivery, Notification, NotificationOutcome
 from shared.db import unit_of_work
 from shared.ledger import JobStatus
 from shared.schemas import DeliverNotificationV1, NotificationRequestedV1
@@ -139,6 +139,9 @@ def test_delivers_one_email_and_shows_it_in_app(deps):
     assert email.idempotency_key == command.job_id
     assert notification(deps, command.job_id).in_app is True
     assert outcomes(deps, command.job_id) == {"email": ("sent", None), "in_app": ("sent", None)}
+    with deps.session_factory() as session:
+        delivery = session.get(EmailDelivery, command.job_id)
+        assert (delivery.transport, delivery.provider_message_id) == ("recording", f"recorded-{command.job_id}")
 
 
 def test_a_redelivered_job_sends_no_second_email(deps):

@@ -4,7 +4,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from services.notifier.notification_templates import RenderedNotification
@@ -101,13 +101,10 @@ class NotificationStore:
 
 
 class OutcomeLog:
-    """One row per job and channel: sent, skipped (why) or failed. Also the proof an email went out."""
+    """One row per job and channel: sent, skipped (why) or failed; the facts statistics roll up."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
-
-    def email_sent(self, session: Session, job_id: str) -> bool:
-        return session.execute(_EMAIL_SENT, {"p_job_id": job_id}).first() is not None
 
     def record(
         self, session: Session, *, job_id: str, user_id: str, category: str, channel: str, outcome: str, reason: str | None = None
@@ -128,11 +125,6 @@ class OutcomeLog:
             session.execute(_replacing_failed(session.get_bind().dialect.name), values)
 
 
-_EMAIL_SENT = select(NotificationOutcome.id).where(
-    NotificationOutcome.job_id == bindparam("p_job_id"),
-    NotificationOutcome.channel == "email",
-    NotificationOutcome.outcome == "sent",
-)
 
 
 def replacing_failed_outcomes(statement):
