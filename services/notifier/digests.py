@@ -2,7 +2,7 @@
 
 Policies (README "Digests"):
 - A period is done once a DigestDelivery row exists for (schedule_id, period_key): sent,
-  muted or failed. A redelivered or re-emitted digest finds it and does nothing.
+  muted, opted_out or failed. A redelivered or re-emitted digest finds it and does nothing.
 - A digest covers the user's notifications waiting for a digest (``pending``) created up to its
   ``scheduled_for``, in its categories (none listed: all). It lists the newest ``max_items``,
   newest first, and sums up the rest as "and N more". Everything it covers is marked digested,
@@ -11,7 +11,8 @@ Policies (README "Digests"):
   covered notifications are marked digested anyway so they do not pile up (they stay in the
   in-app inbox). Security notifications cannot be muted: such a user's digest lists only them,
   and is sent when there are any. Notifications of a category the user opted out of by email
-  since they were requested are covered but not listed.
+  since they were requested are covered but not listed; a digest with nothing left to list
+  ends ``opted_out`` (or ``muted``) the same way, so they do not pile up either.
 - Nothing to list: no email, and nothing written. Most due digests are empty, so at a million
   schedules recording each would cost a write and two rows a schedule a day for nothing: a
   re-run of an empty period is harmless (it is still empty, or catches a late notification).
@@ -29,7 +30,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.notifier.adapters.digest_store import NOTHING_SHOWN, Coverage, DigestStore, ShownCategories
+from services.notifier.adapters.digest_store import Coverage, DigestStore, ShownCategories
 from services.notifier.adapters.notification_store import OutcomeLog
 from services.notifier.adapters.preference_store import PreferenceStore
 from services.notifier.digest_rendering import render_digest
@@ -52,6 +53,7 @@ class DigestOutcome(StrEnum):
     SENT = "sent"
     EMPTY = "empty"
     MUTED = "muted"
+    OPTED_OUT = "opted_out"
     FAILED = "failed"
     ALREADY_DONE = "already_done"
 
@@ -91,7 +93,7 @@ def plan_digest(digest: DigestDueV1, preferences: Preferences) -> DigestPlan:
     """
     coverage = Coverage(digest.recipient.user_id, digest.scheduled_for, digest.period_key, frozenset(digest.categories))
     if not preferences.allows(DIGEST_CATEGORY, EMAIL):
-        reason = "muted" if preferences.blocks_everything else "opted_out"
+        reason = "muted" if preferences.muted else "opted_out"
         return DigestPlan(coverage, ShownCategories(only=frozenset({SECURITY_CATEGORY})), reason)
     opted_out = frozenset(category for category, _ in preferences.opt_outs if not preferences.allows(category, EMAIL))
     return DigestPlan(coverage, ShownCategories(excluded=opted_out))
@@ -132,17 +134,20 @@ def send_digest(digest: DigestDueV1, deps: DigestDeps) -> DigestOutcome:
             return DigestOutcome.ALREADY_DONE
         preferences = deps.preferences.get(session, user_id)
         plan = plan_digest(digest, preferences)
-        deps.store.claim(session, plan.coverage)
+        covered = deps.store.claim(session, plan.coverage)
         items = deps.store.listed(session, plan.coverage, plan.shown, limit=digest.max_items)
         # Fewer listed than the cap: there is nothing more to count.
         full = len(items) == digest.max_items
         more = deps.store.count_shown(session, plan.coverage, plan.shown) - len(items) if full else 0
 
-    if not preferences.allows(DIGEST_CATEGORY, EMAIL) and not items:
-        _finish(deps, digest, job_id, DigestOutcome.MUTED, plan, outcome="skipped", reason=plan.skip_reason)
-        return DigestOutcome.MUTED
     if not items:
-        return DigestOutcome.EMPTY
+        if not covered:
+            return DigestOutcome.EMPTY
+        # Everything covered is muted or opted out of: nothing to send, but the notifications are
+        # done with (skipped, with the reason) rather than taken again every period.
+        skipped = DigestOutcome(plan.skip_reason)
+        _finish(deps, digest, job_id, skipped, plan, outcome="skipped", reason=plan.skip_reason)
+        return skipped
 
     policy = deps.policy
     email = render_digest(
@@ -215,7 +220,7 @@ def _finish(
         if plan is None:
             return
         # Each notification's email outcome, under its own job and category, as immediate
-        # email records it: the statistics count digested notifications like any other.
-        shown = NOTHING_SHOWN if delivery_outcome is DigestOutcome.MUTED else plan.shown
-        deps.store.record_email_outcomes(session, plan.coverage, shown, skip_reason=plan.skip_reason)
+        # email records it: the statistics count digested notifications like any other. (A
+        # skipped digest listed nothing, so its plan shows none of them.)
+        deps.store.record_email_outcomes(session, plan.coverage, plan.shown, skip_reason=plan.skip_reason)
         deps.store.mark_digested(session, plan.coverage)

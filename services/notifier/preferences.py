@@ -26,11 +26,6 @@ class Preferences:
             return True
         return not self.muted and (category, channel) not in self.opt_outs
 
-    @property
-    def blocks_everything(self) -> bool:
-        """Nothing but security notifications gets through."""
-        return self.muted
-
 
 #: A user who never said anything gets everything.
 DEFAULT_PREFERENCES = Preferences()

@@ -90,7 +90,7 @@ class DigestDelivery(Base):
     period_key: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(128), index=True)
     job_id: Mapped[str] = mapped_column(String(64))
-    outcome: Mapped[str] = mapped_column(String(16))  # sent | muted | failed
+    outcome: Mapped[str] = mapped_column(String(16))  # sent | muted | opted_out | failed
     items: Mapped[int] = mapped_column(Integer, default=0)
     provider_message_id: Mapped[str | None] = mapped_column(String(255))
     delivered_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

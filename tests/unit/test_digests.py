@@ -139,6 +139,29 @@ def test_a_muted_user_gets_no_digest_and_the_items_do_not_pile_up(deps):
     assert outcomes(deps, "comments") == [("comments", "skipped", "muted")]
 
 
+def test_when_every_covered_notification_is_opted_out_of_nothing_is_sent_and_they_do_not_pile_up(deps):
+    add_notification(deps, 1, category="comments")
+    with unit_of_work(deps.session_factory) as session:
+        deps.preferences.put(session, "u-1", Preferences(opt_outs=frozenset({("comments", "email")})))
+
+    assert send_digests(batch(digest()), deps) == {"digest:s-1:2026-11-24": DigestOutcome.OPTED_OUT}
+
+    assert deps.email_sender.sent == []
+    assert states(deps)["n-1"] == ("digested", "2026-11-24"), "not taken again every period"
+    assert outcomes(deps) == [("digest", "skipped", "opted_out")]
+    assert outcomes(deps, "comments") == [("comments", "skipped", "opted_out")]
+    with deps.session_factory() as session:
+        assert session.get(DigestDelivery, ("s-1", "2026-11-24")).outcome == "opted_out"
+
+
+def test_a_muted_user_with_nothing_pending_is_an_empty_period_that_writes_nothing(deps):
+    with unit_of_work(deps.session_factory) as session:
+        deps.preferences.put(session, "u-1", Preferences(muted=True))
+
+    assert send_digests(batch(digest()), deps) == {"digest:s-1:2026-11-24": DigestOutcome.EMPTY}
+    assert outcomes(deps) == []
+
+
 @pytest.mark.parametrize(
     "preferences, reason",
     [(Preferences(muted=True), "muted"), (Preferences(opt_outs=frozenset({("digest", "email")})), "opted_out")],

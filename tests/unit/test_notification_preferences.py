@@ -17,7 +17,6 @@ def session_factory():
 
 def test_a_muted_user_gets_only_security_notifications():
     muted = Preferences(muted=True)
-    assert muted.blocks_everything
     assert not muted.allows("comments", "email")
     assert muted.allows("security", "email")
 
@@ -27,7 +26,7 @@ def test_an_opt_out_drops_one_channel_of_one_category():
     assert not preferences.allows("comments", "email")
     assert preferences.allows("comments", "in_app")
     assert preferences.allows("billing", "email")
-    assert not preferences.blocks_everything
+    assert not preferences.muted
 
 
 def test_security_cannot_be_opted_out_of():

@@ -40,9 +40,6 @@ class ShownCategories:
     excluded: frozenset[str] = frozenset()
 
 
-#: For a digest that shows nothing (a muted one): every covered notification is skipped.
-NOTHING_SHOWN = ShownCategories(only=frozenset())
-
 
 class DigestStore:
     def __init__(self, clock: Clock) -> None:
@@ -51,10 +48,10 @@ class DigestStore:
     def already_delivered(self, session: Session, schedule_id: str, period_key: str) -> bool:
         return session.get(DigestDelivery, (schedule_id, period_key)) is not None
 
-    def claim(self, session: Session, coverage: Coverage) -> None:
+    def claim(self, session: Session, coverage: Coverage) -> int:
         """Take the notifications the digest covers, before it is sent: one that turns pending
         while the email is on its way (its delivery job ran late) is not taken, so it waits for
-        the next digest instead of being marked digested unseen."""
+        the next digest instead of being marked digested unseen. How many it took."""
         condition = and_(
             Notification.user_id == coverage.user_id,
             Notification.digest_state == DIGEST_PENDING,
@@ -62,7 +59,7 @@ class DigestStore:
         )
         if coverage.categories:
             condition = and_(condition, Notification.category.in_(sorted(coverage.categories)))
-        session.execute(update(Notification).where(condition).values(digest_period_key=coverage.period_key))
+        return session.execute(update(Notification).where(condition).values(digest_period_key=coverage.period_key)).rowcount
 
     def listed(self, session: Session, coverage: Coverage, shown: ShownCategories, limit: int) -> list[DigestItem]:
         """The newest ``limit`` shown notifications, newest first."""
