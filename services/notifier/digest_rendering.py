@@ -4,21 +4,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import jinja2
-
 from services.notifier.digest_copy import COPY_BY_LOCALE
 from services.notifier.email import OutgoingEmail
+from services.notifier.email_templates import email_templates
 from services.notifier.locale_copy import format_moment
 from shared.schemas.scheduler import DigestDueV1
 
-# Loaded once at import, like the sign-in alert's: templates ship with the code.
-_LOADER = jinja2.PackageLoader("services.notifier", "templates")
-_OPTIONS = {"loader": _LOADER, "undefined": jinja2.StrictUndefined, "trim_blocks": True, "lstrip_blocks": True}
-_HTML_TEMPLATE = jinja2.Environment(autoescape=True, **_OPTIONS).get_template("digest.html")
-# Plain text shows what a title holds ("<b>" stays "<b>"), so escaping stays off here.
-_TEXT_TEMPLATE = jinja2.Environment(autoescape=False, keep_trailing_newline=True, **_OPTIONS).get_template(
-    "digest.txt"
-)
+_HTML_TEMPLATE, _TEXT_TEMPLATE = email_templates("digest")
 
 
 @dataclass(frozen=True)

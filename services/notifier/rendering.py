@@ -3,33 +3,14 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import jinja2
-
 from services.notifier.email import OutgoingEmail
+from services.notifier.email_templates import email_templates
 from services.notifier.locale_copy import format_moment
 from services.notifier.signin_alert_copy import COPY_BY_LOCALE, SignInAlertCopy
 from services.notifier.user_agent import describe_user_agent
 from shared.schemas.notifier import SendSignInAlertV1
 
-# Templates ship with the code rather than being configured, so they are loaded once at
-# import: rendering sits on the hot path of every sign-in.
-_LOADER = jinja2.PackageLoader("services.notifier", "templates")
-_HTML_TEMPLATE = jinja2.Environment(
-    loader=_LOADER,
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-).get_template("signin_alert.html")
-# Plain text must show a name like "<b>" as typed, so escaping stays off here.
-_TEXT_TEMPLATE = jinja2.Environment(
-    loader=_LOADER,
-    autoescape=False,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-).get_template("signin_alert.txt")
+_HTML_TEMPLATE, _TEXT_TEMPLATE = email_templates("signin_alert")
 
 # Brands whose spelling title-casing gets wrong (or that we want spelled exactly).
 _PROVIDER_NAMES = {
