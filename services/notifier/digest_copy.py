@@ -11,14 +11,10 @@ class DigestCopy:
     subject: str  # {product} {period}
     #: The period word that goes into the subject and intro, by frequency.
     period_names: dict[str, str]
-    greeting: str  # {name}
-    greeting_without_name: str
     intro: str  # {count} {period}
     times_note: str  # {zone}
     more: str  # {count}
     footer: str  # {product} {period}
-    sign_off: str
-    signature: str  # {product}
     #: One item's time: {year} {month} {month_name} {day} {time}
     item_time_format: str
     month_names: tuple[str, ...]  # January first
@@ -27,14 +23,10 @@ class DigestCopy:
 EN = DigestCopy(
     subject="📬 Your {period} digest from {product}",
     period_names={"daily": "daily", "weekly": "weekly", "monthly": "monthly"},
-    greeting="Hello, {name}!",
-    greeting_without_name="Hello!",
     intro="Here is what happened since your last digest ({count}):",
     times_note="Times are shown in {zone}.",
     more="…and {count} more.",
     footer="You receive this email because you subscribed to a {period} digest from {product}.",
-    sign_off="Thanks,",
-    signature="The {product} team",
     item_time_format=DATE_TIME_FORMATS["en"],
     month_names=MONTH_NAMES["en"],
 )
@@ -42,14 +34,10 @@ EN = DigestCopy(
 MN = DigestCopy(
     subject="📬 Таны {period} тойм - {product}",
     period_names={"daily": "өдрийн", "weekly": "долоо хоногийн", "monthly": "сарын"},
-    greeting="Сайн байна уу, {name}!",
-    greeting_without_name="Сайн байна уу!",
     intro="Өмнөх тоймоос хойш танд ирсэн мэдэгдлүүд ({count}):",
     times_note="Цагийг {zone} цагийн бүсээр харуулав.",
     more="…болон өөр {count} мэдэгдэл.",
     footer="Та {product}-н {period} тоймд бүртгүүлсэн тул энэ имэйлийг хүлээн авлаа.",
-    sign_off="Баярлалаа,",
-    signature="{product} баг",
     item_time_format=DATE_TIME_FORMATS["mn"],
     month_names=MONTH_NAMES["mn"],
 )

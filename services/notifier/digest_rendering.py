@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from services.notifier.digest_copy import COPY_BY_LOCALE
 from services.notifier.email import OutgoingEmail
 from services.notifier.email_templates import email_templates
-from services.notifier.locale_copy import format_moment
+from services.notifier.locale_copy import format_moment, salutation_fields
 from shared.schemas.scheduler import DigestDueV1
 
 _HTML_TEMPLATE, _TEXT_TEMPLATE = email_templates("digest")
@@ -42,7 +42,7 @@ def render_digest(
     context = {
         "locale": locale,
         "subject": subject,
-        "greeting": copy.greeting.format(name=name) if name else copy.greeting_without_name,
+        **salutation_fields(locale, name, product_name),
         "intro": copy.intro.format(count=len(items) + more, period=period),
         "times_note": copy.times_note.format(zone=digest.timezone),
         "items": [
@@ -54,8 +54,6 @@ def render_digest(
             for item in items
         ],
         "more": copy.more.format(count=more) if more else "",
-        "sign_off": copy.sign_off,
-        "signature": copy.signature.format(product=product_name),
         "footer": copy.footer.format(product=product_name, period=period),
     }
     return OutgoingEmail(

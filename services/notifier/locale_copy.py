@@ -1,5 +1,7 @@
-"""What every email writes alike in a locale: the month names and how a moment reads."""
+"""What every email writes alike in a locale: greeting and sign-off, the month names, and how a
+moment reads."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -57,3 +59,34 @@ def format_moment(
         time=f"{local:%H:%M}",
         **more_fields,
     )
+
+
+@dataclass(frozen=True)
+class Salutation:
+    greeting: str  # {name}
+    greeting_without_name: str
+    sign_off: str
+    signature: str  # {product}
+
+
+SALUTATIONS: dict[str, Salutation] = {
+    "en": Salutation(
+        greeting="Hello, {name}!", greeting_without_name="Hello!", sign_off="Thanks,", signature="The {product} team"
+    ),
+    "mn": Salutation(
+        greeting="Сайн байна уу, {name}!",
+        greeting_without_name="Сайн байна уу!",
+        sign_off="Баярлалаа,",
+        signature="{product} баг",
+    ),
+}
+
+
+def salutation_fields(locale: str, name: str, product: str) -> dict[str, str]:
+    """The ``greeting``, ``sign_off`` and ``signature`` a template shows, in ``locale``."""
+    words = SALUTATIONS[locale]
+    return {
+        "greeting": words.greeting.format(name=name) if name else words.greeting_without_name,
+        "sign_off": words.sign_off,
+        "signature": words.signature.format(product=product),
+    }

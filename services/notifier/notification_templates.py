@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from services.notifier.locale_copy import MONTH_NAMES
+from services.notifier.locale_copy import MONTH_NAMES, salutation_fields
 from shared.errors import PermanentError
 
 LOCALES = ("en", "mn")
@@ -47,32 +47,10 @@ class RenderedNotification:
     html: str
 
 
-@dataclass(frozen=True)
-class EmailFrame:
-    """The words around every notification email."""
-
-    greeting: str  # {name}
-    greeting_without_name: str
-    sign_off: str
-    signature: str  # {product}
-    footer: str  # {product}
-
-
-FRAMES = {
-    "en": EmailFrame(
-        greeting="Hello, {name}!",
-        greeting_without_name="Hello!",
-        sign_off="Thanks,",
-        signature="The {product} team",
-        footer="You received this email because of your notification settings in {product}.",
-    ),
-    "mn": EmailFrame(
-        greeting="Сайн байна уу, {name}!",
-        greeting_without_name="Сайн байна уу!",
-        sign_off="Баярлалаа,",
-        signature="{product} баг",
-        footer="Та {product} дахь мэдэгдлийн тохиргооныхоо дагуу энэ имэйлийг хүлээн авлаа.",
-    ),
+#: The last line of every notification email, by locale ({product}).
+FOOTERS = {
+    "en": "You received this email because of your notification settings in {product}.",
+    "mn": "Та {product} дахь мэдэгдлийн тохиргооныхоо дагуу энэ имэйлийг хүлээн авлаа.",
 }
 
 
@@ -118,15 +96,12 @@ class NotificationTemplates:
         if template not in self.names:
             raise UnknownTemplate(f"unknown template {template!r}; known: {', '.join(sorted(self.names))}")
         locale = self.locale_for(locale)
-        frame = FRAMES[locale]
         variables = {
             **data,
             "product": self._product_name,
             "recipient_name": recipient_name,
-            "greeting": frame.greeting.format(name=recipient_name) if recipient_name else frame.greeting_without_name,
-            "sign_off": frame.sign_off,
-            "signature": frame.signature.format(product=self._product_name),
-            "footer": frame.footer.format(product=self._product_name),
+            **salutation_fields(locale, recipient_name, self._product_name),
+            "footer": FOOTERS[locale].format(product=self._product_name),
             "locale": locale,
         }
         blocks = self._environment.get_template(f"{template}.{locale}.txt")

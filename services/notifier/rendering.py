@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from services.notifier.email import OutgoingEmail
 from services.notifier.email_templates import email_templates
-from services.notifier.locale_copy import format_moment
+from services.notifier.locale_copy import format_moment, salutation_fields
 from services.notifier.signin_alert_copy import COPY_BY_LOCALE, SignInAlertCopy
 from services.notifier.user_agent import describe_user_agent
 from shared.schemas.notifier import SendSignInAlertV1
@@ -41,18 +41,15 @@ def render_signin_alert(
         (copy.system_label, system or copy.unknown),
         (copy.date_label, format_local_time(command.occurred_at, user.timezone, copy)),
     ]
-    greeting = copy.greeting.format(name=user.name) if user.name else copy.greeting_without_name
     subject = copy.subject.format(product=product_name)
     template_context = {
         "locale": locale,
         "subject": subject,
-        "greeting": greeting,
+        **salutation_fields(locale, user.name, product_name),
         "intro": copy.intro.format(product=product_name),
         "details_heading": copy.details_heading,
         "details": details,
         "warning": copy.warning,
-        "sign_off": copy.sign_off,
-        "signature": copy.signature.format(product=product_name),
     }
     return OutgoingEmail(
         to_address=user.email,

@@ -9,8 +9,6 @@ from services.notifier.locale_copy import DATE_TIME_FORMATS, MONTH_NAMES
 @dataclass(frozen=True)
 class SignInAlertCopy:
     subject: str  # {product}
-    greeting: str  # {name}
-    greeting_without_name: str
     intro: str  # {product}
     details_heading: str
     email_label: str
@@ -21,8 +19,6 @@ class SignInAlertCopy:
     date_label: str
     unknown: str
     warning: str
-    sign_off: str
-    signature: str  # {product}
     #: {year} {month} {month_name} {day} {time} {zone}
     date_format: str
     month_names: tuple[str, ...]  # January first
@@ -30,8 +26,6 @@ class SignInAlertCopy:
 
 EN = SignInAlertCopy(
     subject="🔐 New sign-in to your {product} account",
-    greeting="Hello, {name}!",
-    greeting_without_name="Hello!",
     intro="You signed in to your {product} account.",
     details_heading="Sign-in details:",
     email_label="Email",
@@ -42,16 +36,12 @@ EN = SignInAlertCopy(
     date_label="Date",
     unknown="Unknown",
     warning="If this wasn't you, contact us immediately.",
-    sign_off="Thanks,",
-    signature="The {product} team",
     date_format=DATE_TIME_FORMATS["en"] + " ({zone})",
     month_names=MONTH_NAMES["en"],
 )
 
 MN = SignInAlertCopy(
     subject="🔐 Таны бүртгэлд нэвтэрсэн байна - {product}",
-    greeting="Сайн байна уу, {name}!",
-    greeting_without_name="Сайн байна уу!",
     intro="Таны {product} бүртгэлд амжилттай нэвтэрсэн байна.",
     details_heading="Нэвтрэлтийн мэдээлэл:",
     email_label="Имэйл",
@@ -62,8 +52,6 @@ MN = SignInAlertCopy(
     date_label="Огноо",
     unknown="Тодорхойгүй",
     warning="Хэрэв та энэ нэвтрэлтийг хийгээгүй бол нэн даруй бидэнтэй холбогдоно уу.",
-    sign_off="Баярлалаа,",
-    signature="{product} баг",
     date_format=DATE_TIME_FORMATS["mn"] + " ({zone})",
     month_names=MONTH_NAMES["mn"],
 )
