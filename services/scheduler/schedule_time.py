@@ -49,26 +49,12 @@ def zone(name: str) -> ZoneInfo:
 
 def next_occurrence_after(spec: ScheduleSpec, instant: datetime) -> Occurrence:
     """The first run strictly after ``instant``."""
-    period = _period_containing(spec, instant) - 1  # one back: a shifted run may cross a date
-    while True:
-        occurrence = _occurrence(spec, period)
-        if occurrence.at > instant:
-            return occurrence
-        period += 1
-
-
-def latest_occurrence_at_or_before(spec: ScheduleSpec, instant: datetime) -> Occurrence:
-    """The last run at or before ``instant``: what a scan that finds the schedule due emits."""
-    period = _period_containing(spec, instant) + 1
-    while True:
-        occurrence = _occurrence(spec, period)
-        if occurrence.at <= instant:
-            return occurrence
-        period -= 1
+    return occurrences_around(spec, instant)[1]
 
 
 def occurrences_around(spec: ScheduleSpec, instant: datetime) -> tuple[Occurrence, Occurrence]:
-    """The last run at or before ``instant`` and the first after it, found in one walk."""
+    """The last run at or before ``instant`` (what a scan that finds the schedule due emits, its
+    period key naming the period) and the first run after it, found in one walk."""
     period = _period_containing(spec, instant)
     current = _occurrence(spec, period)
     while current.at > instant:
@@ -79,11 +65,6 @@ def occurrences_around(spec: ScheduleSpec, instant: datetime) -> tuple[Occurrenc
         period += 1
         current, following = following, _occurrence(spec, period + 1)
     return current, following
-
-
-def period_key(spec: ScheduleSpec, occurrence_at: datetime) -> str:
-    """The period key of the run at ``occurrence_at`` (or of the last run before it)."""
-    return latest_occurrence_at_or_before(spec, occurrence_at).period_key
 
 
 # Periods are numbered by an integer, so stepping back and forth is arithmetic:

@@ -6,16 +6,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.scheduler.schedule_time import (
-    ScheduleSpec,
-    latest_occurrence_at_or_before,
-    next_occurrence_after,
-    occurrences_around,
-    period_key,
-)
+from services.scheduler.schedule_time import ScheduleSpec, next_occurrence_after, occurrences_around
 from tests.fakes.clock import FakeClock
 
 UTC = timezone.utc
+
+
+def latest_occurrence_at_or_before(spec: ScheduleSpec, instant: datetime):
+    return occurrences_around(spec, instant)[0]
+
+
+def period_key(spec: ScheduleSpec, occurrence_at: datetime) -> str:
+    """The period key of the run at ``occurrence_at`` (or of the last run before it)."""
+    return latest_occurrence_at_or_before(spec, occurrence_at).period_key
 
 
 def local(zone: str, *args, fold: int = 0) -> datetime:
@@ -209,11 +212,11 @@ def test_successive_runs_are_increasing_with_distinct_periods_over_a_year(spec):
         monthly(31, "00:00", "Europe/Berlin"),
     ],
 )
-def test_occurrences_around_agree_with_latest_and_next(spec):
+def test_occurrences_around_bracket_the_instant_with_consecutive_runs(spec):
     instant = datetime(2026, 1, 1, tzinfo=UTC)
     for _ in range(200):
         latest, following = occurrences_around(spec, instant)
-        assert latest == latest_occurrence_at_or_before(spec, instant)
-        assert following == next_occurrence_after(spec, instant)
         assert latest.at <= instant < following.at
+        assert occurrences_around(spec, latest.at) == (latest, following), "no run between the two"
+        assert occurrences_around(spec, following.at - timedelta(microseconds=1)) == (latest, following)
         instant += timedelta(hours=37)
