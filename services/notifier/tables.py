@@ -88,7 +88,7 @@ class DigestDelivery(Base):
 
     schedule_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     period_key: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(128), index=True)
+    user_id: Mapped[str] = mapped_column(String(128))
     job_id: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))  # sent | muted | opted_out | failed
     items: Mapped[int] = mapped_column(Integer, default=0)

@@ -31,7 +31,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('digest_deliveries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_digest_deliveries_delivered_at'), ['delivered_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_digest_deliveries_user_id'), ['user_id'], unique=False)
 
     op.create_table('digest_schedules',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -159,7 +158,6 @@ def downgrade() -> None:
 
     op.drop_table('digest_schedules')
     with op.batch_alter_table('digest_deliveries', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_digest_deliveries_user_id'))
         batch_op.drop_index(batch_op.f('ix_digest_deliveries_delivered_at'))
 
     op.drop_table('digest_deliveries')
