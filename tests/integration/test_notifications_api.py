@@ -206,6 +206,8 @@ def test_the_inbox_pages_and_filters_unread(client, deps, clock):
     unread = client.get("/v1/users/u-1/notifications?unread=true", headers=KEY).json()
     assert (unread["count"], unread["unread_count"]) == (4, 4)
     assert ids[0] not in [item["id"] for item in unread["items"]]
+    everything = client.get("/v1/users/u-1/notifications", headers=KEY).json()
+    assert (everything["count"], everything["unread_count"]) == (5, 4)
 
 
 def test_marking_read_is_idempotent_and_keeps_the_first_read_time(client, deps, clock):
