@@ -51,12 +51,22 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+#: Connections a PostgreSQL engine keeps open, and how many more it may open for a burst.
+POOL_SIZE = 16
+POOL_OVERFLOW = 16
+
+
 def build_engine(database_url: str, **engine_options) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         # No pool_pre_ping: it costs a round trip on every transaction, the hot paths run several
         # per event, and a connection the server dropped is already handled: SQLAlchemy discards
         # the pool on the disconnect error, which Herald treats as transient (a 503, a retry).
+        # The pool keeps as many connections as a service uses at once (its worker threads, its
+        # HTTP requests in flight: see ACCEPT_CONCURRENCY). With SQLAlchemy's default of 5, the
+        # rest are overflow connections, closed when returned and opened again for the next
+        # transaction: a PostgreSQL backend started and stopped per event under load.
+        engine_options = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, **engine_options}
         return create_engine(url, pool_recycle=1800, **engine_options)
 
     if url.database and url.database != ":memory:":
