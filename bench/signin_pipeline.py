@@ -3,6 +3,7 @@
 Run from the repository root (RabbitMQ with its management API, and PostgreSQL, must be up):
 
     .venv/bin/python -m bench.signin_pipeline [--rate 500] [--duration 10] [--alerts 2000] [--noop 5000]
+        [--ingress-processes 1] [--notifier-processes 1]
 
 Each run uses resources of its own, all removed at the end (Ctrl-C included): a fresh RabbitMQ
 vhost and PostgreSQL schema for Herald, another vhost for the baseline, Herald itself as
@@ -27,12 +28,13 @@ What is measured, and how
    timed from the first post until the SendGrid server has received the N-th mail (its
    condition-based wait, then the arrival time the server stamped on the last mail).
 3. Baseline: how fast plain Dramatiq drains a no-op actor on the same RabbitMQ (own vhost,
-   RabbitmqBroker with default settings, as many worker threads as notifier's critical pool).
-   M messages are enqueued first, then an in-process dramatiq.Worker starts; timed from its
-   start until broker.join(queue) and worker.join() have returned. join polls every 10 ms and
-   trusts one empty count (nothing else publishes to that queue) instead of its test default of
-   ten polls 100 ms apart, which would add a second to a drain of a second or two. It runs
-   first, before Herald starts, on a quiet machine.
+   RabbitmqBroker with default settings), with as many worker processes as notifier runs
+   (--notifier-processes) and as many threads in each as notifier's critical pool. M messages
+   are enqueued first; the workers are started, each in a spawned process, and wait; timed from
+   the moment they are let go until broker.join(queue) has seen nothing left to deliver and
+   every worker's join() has returned (the messages it had prefetched are done). join polls every 10 ms and trusts one empty count (nothing else publishes
+   to that queue) instead of its test default of ten polls 100 ms apart, which would add a
+   second to a drain of a second or two. It runs first, before Herald starts, on a quiet machine.
 4. The ratio alerts/s ÷ no-op drain/s, and each goal as PASS or MISS. This is a measurement,
    not a test: the exit status is 0 whatever the figures (non-zero only if the run broke).
 """
@@ -298,6 +300,7 @@ class AlertThroughput:
 class NoopDrain:
     messages: int
     threads: int
+    processes: int
     seconds: float
 
     @property
@@ -355,25 +358,58 @@ def noop() -> None:
     """The baseline's actor: all the cost is Dramatiq's and RabbitMQ's."""
 
 
-def measure_noop_drain(amqp_url: str, messages: int, threads: int) -> NoopDrain:
-    """Phase 3: enqueue ``messages`` first, then time a fresh worker draining them."""
+def noop_worker_process(amqp_url: str, threads: int, ready, go, drained, finished) -> None:
+    """One baseline process: a Dramatiq worker that starts on ``go``; once the queue is
+    ``drained`` (nothing left to deliver), it finishes the messages in hand and says so."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     broker = RabbitmqBroker(url=amqp_url)
+    dramatiq.actor(noop, broker=broker, actor_name="bench_noop", queue_name=NOOP_QUEUE)
+    worker = dramatiq.Worker(broker, queues={NOOP_QUEUE}, worker_threads=threads)
+    ready.release()
+    go.wait()
+    worker.start()
+    try:
+        drained.wait()
+        worker.join()  # the messages prefetched but not yet processed
+        finished.release()
+    finally:
+        worker.stop()
+        broker.close()
+
+
+def measure_noop_drain(amqp_url: str, messages: int, threads: int, processes: int) -> NoopDrain:
+    """Phase 3: enqueue ``messages`` first, then time fresh workers (as many processes and threads
+    as notifier's critical pool has) draining them."""
+    broker = RabbitmqBroker(url=amqp_url)
+    context = multiprocessing.get_context("spawn")
+    ready, go, drained, finished = context.Semaphore(0), context.Event(), context.Event(), context.Semaphore(0)
+    workers = [
+        context.Process(target=noop_worker_process, args=(amqp_url, threads, ready, go, drained, finished))
+        for _ in range(processes)
+    ]
     try:
         actor = dramatiq.actor(noop, broker=broker, actor_name="bench_noop", queue_name=NOOP_QUEUE)
         for _ in range(messages):
             actor.send()
-        worker = dramatiq.Worker(broker, queues={NOOP_QUEUE}, worker_threads=threads)
+        for worker in workers:
+            worker.start()
+        for _ in workers:
+            if not ready.acquire(timeout=60):
+                raise RuntimeError("a baseline worker process did not start")
         started = time.monotonic()
-        worker.start()
-        try:
-            broker.join(NOOP_QUEUE, min_successes=1, idle_time=10)
-            worker.join()
-            seconds = time.monotonic() - started
-        finally:
-            worker.stop()
+        go.set()
+        broker.join(NOOP_QUEUE, min_successes=1, idle_time=10)  # nothing left to deliver
+        drained.set()
+        for _ in workers:
+            if not finished.acquire(timeout=60):
+                raise RuntimeError("a baseline worker process did not finish")
+        seconds = time.monotonic() - started
     finally:
+        drained.set()
+        for worker in workers:
+            worker.join(30)
         broker.close()
-    return NoopDrain(messages, threads, seconds)
+    return NoopDrain(messages, threads, processes, seconds)
 
 
 # -- setting up and tearing down ------------------------------------------------------------
@@ -383,10 +419,14 @@ def critical_worker_threads() -> int:
     return NotifierSettings.model_fields["critical_worker_threads"].default
 
 
-def configure_herald(workdir: Path, amqp_url: str, database_url: str, sendgrid: SendGridTestServer) -> HeraldProcess:
+def configure_herald(
+    workdir: Path, amqp_url: str, database_url: str, sendgrid: SendGridTestServer, args: argparse.Namespace
+) -> HeraldProcess:
     env = herald_env(
         amqp_url,
         database_url,
+        AUTH_EVENTS_PROCESSES=str(args.ingress_processes),
+        NOTIFIER_PROCESSES=str(args.notifier_processes),
         EMAIL_TRANSPORT="sendgrid",
         SENDGRID_API_HOST=sendgrid.url,
         SENDGRID_API_KEY=sendgrid.api_key,
@@ -405,12 +445,14 @@ INGRESS_BESIDE_NOTIFIER = "b beside notifier sending the alerts on the same core
 
 @contextlib.contextmanager
 def notifier_paused(herald: HeraldProcess):
-    [pid] = [pid for pid in herald.children if b"notifier" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-    os.kill(pid, signal.SIGSTOP)
+    pids = [pid for pid in herald.children if b"notifier" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
     try:
         yield
     finally:
-        os.kill(pid, signal.SIGCONT)
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
 
 
 def stop_herald(herald: HeraldProcess) -> None:
@@ -456,7 +498,8 @@ def report_alerts(throughput: AlertThroughput, settle_s: float, concurrency: int
 def report_baseline_and_goals(
     drain: NoopDrain, latencies: dict[str, IngressLatency], throughput: AlertThroughput
 ) -> None:
-    print(f"\n3. Baseline: Dramatiq no-op actor, {drain.messages} messages, {drain.threads} worker threads "
+    print(f"\n3. Baseline: Dramatiq no-op actor, {drain.messages} messages, {drain.processes} process(es) of "
+          f"{drain.threads} worker threads "
           f"(run before Herald started)")
     print(f"   drained            {drain.messages_per_s:.1f} messages/s ({drain.seconds:.2f} s)")
     ratio = throughput.alerts_per_s / drain.messages_per_s
@@ -482,14 +525,14 @@ def run(args: argparse.Namespace, admin: RabbitAdmin, cleanup: contextlib.ExitSt
     print(machine_context(schema.url, admin))
 
     threads = critical_worker_threads()
-    print(f"\nbaseline: draining {args.noop} no-op messages with {threads} threads ...", flush=True)
-    drain = measure_noop_drain(admin.amqp_url(noop_vhost), args.noop, threads)
+    print(f"\nbaseline: draining {args.noop} no-op messages with {args.notifier_processes} x {threads} threads ...", flush=True)
+    drain = measure_noop_drain(admin.amqp_url(noop_vhost), args.noop, threads, args.notifier_processes)
 
     sendgrid = cleanup.enter_context(SendGridTestServer())
     workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="herald-bench-")))
     herald_vhost = admin.create_vhost()
     cleanup.callback(admin.delete_vhost, herald_vhost)
-    herald = configure_herald(workdir, admin.amqp_url(herald_vhost), schema.url, sendgrid)
+    herald = configure_herald(workdir, admin.amqp_url(herald_vhost), schema.url, sendgrid, args)
     cleanup.callback(stop_herald, herald)
     print("starting herald up ...", flush=True)
     herald.start(timeout=60)
@@ -525,6 +568,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--alerts", type=int, default=2000, help="events to post end to end (phase 2)")
     parser.add_argument("--post-concurrency", type=int, default=4, help="connections posting (phase 2)")
     parser.add_argument("--noop", type=int, default=5000, help="no-op messages to drain (phase 3)")
+    parser.add_argument("--ingress-processes", type=int, default=1, help="AUTH_EVENTS_PROCESSES")
+    parser.add_argument("--notifier-processes", type=int, default=1, help="NOTIFIER_PROCESSES")
     return parser.parse_args(argv)
 
 

@@ -87,8 +87,7 @@ def run(args) -> int:
 
 def up(_args) -> int:
     # Every service's settings are checked before any starts, so a bad value is one message.
-    for module_name in SERVICES.values():
-        importlib.import_module(module_name).SETTINGS_CLASS()
+    processes = {name: importlib.import_module(module).SETTINGS_CLASS().processes for name, module in SERVICES.items()}
     settings = PlatformSettings()
     configure_logging("herald", settings.log_level)
     engine = build_engine(settings.database_url)
@@ -110,8 +109,11 @@ def up(_args) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, request_stop)
     children = {
-        name: subprocess.Popen([sys.executable, "-m", "services.cli", "run", name], preexec_fn=_stop_with_parent)
-        for name in SERVICES
+        _child_name(name, number, count): subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "run", name], preexec_fn=_stop_with_parent
+        )
+        for name, count in processes.items()
+        for number in range(1, count + 1)
     }
 
     failed = None
@@ -121,6 +123,10 @@ def up(_args) -> int:
     if failed:
         logger.error("a service exited; stopping the others", extra={"service_name": failed})
     return _stop_children(children) or (1 if failed else 0)
+
+
+def _child_name(service: str, number: int, count: int) -> str:
+    return service if count == 1 else f"{service}#{number}"
 
 
 def _stop_with_parent() -> None:

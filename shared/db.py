@@ -63,7 +63,7 @@ def build_engine(database_url: str, **engine_options) -> Engine:
         # per event, and a connection the server dropped is already handled: SQLAlchemy discards
         # the pool on the disconnect error, which Herald treats as transient (a 503, a retry).
         # The pool keeps as many connections as a service uses at once (its worker threads, its
-        # HTTP requests in flight: see ACCEPT_CONCURRENCY). With SQLAlchemy's default of 5, the
+        # consumers, its HTTP requests in flight). With SQLAlchemy's default of 5, the
         # rest are overflow connections, closed when returned and opened again for the next
         # transaction: a PostgreSQL backend started and stopped per event under load.
         engine_options = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, **engine_options}
@@ -110,6 +110,14 @@ def insert_ignoring_conflicts(session: Session, table, values: dict) -> bool:
     """INSERT that does nothing when a unique key already holds the row; True when it inserted."""
     statement = _ignoring_insert(session.get_bind().dialect.name, table)
     return session.execute(statement, values).first() is not None
+
+
+def insert_many_ignoring_conflicts(session: Session, table, rows: list[dict]) -> set:
+    """The same for many rows in one statement; the primary keys of the rows it inserted."""
+    if not rows:
+        return set()
+    statement = _ignoring_insert(session.get_bind().dialect.name, table)
+    return set(session.execute(statement, rows).scalars())
 
 
 @functools.cache

@@ -24,10 +24,9 @@ from shared.schemas import Message
 CORRELATION_HEADER = "X-Correlation-ID"
 #: Seconds a client should wait after a 503 before posting the same event again.
 RETRY_AFTER_S = 5
-#: Events accepted at once per route, each on a thread with a database connection of its own.
-#: More would only queue for the GIL and the connection pool (shared.db.POOL_SIZE): a handful
-#: of threads keeps both cores busy, since each spends most of an accept waiting on I/O.
-ACCEPT_CONCURRENCY = 8
+#: Events in hand at once per route, each on a thread, waiting for the transaction that takes it
+#: (shared.intake commits those that wait together as one). More would only queue for the GIL.
+ACCEPT_CONCURRENCY = 16
 
 
 class BodyTooLarge(Exception):

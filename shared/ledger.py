@@ -16,7 +16,7 @@ from sqlalchemy import Integer, String, Text, bindparam, case, func, select, upd
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from shared.clock import Clock
-from shared.db import Base, UtcDateTime, insert_ignoring_conflicts, unit_of_work
+from shared.db import Base, UtcDateTime, insert_ignoring_conflicts, insert_many_ignoring_conflicts, unit_of_work
 
 
 class JobStatus(StrEnum):
@@ -94,9 +94,20 @@ class JobLedger:
         One INSERT that ignores a conflict: a concurrent accept of the same job waits for the
         first to commit (or roll back) and then knows which it is.
         """
-        return insert_ignoring_conflicts(
-            session, Job.__table__, self._new_job(job_id, job_type, max_attempts, correlation_id, subject_id, JobStatus.ENQUEUED)
-        )
+        return job_id in self.accept_many(session, [self.new_job(job_id, job_type, max_attempts, correlation_id, subject_id)])
+
+    def accept_many(self, session: Session, jobs: list[dict]) -> set[str]:
+        """Record new jobs (rows from ``new_job``, distinct ids) in one statement; the ids of those
+        that did not exist yet."""
+        # In id order: two transactions holding the same ids then lock them in the same order,
+        # so one waits for the other instead of both deadlocking.
+        return insert_many_ignoring_conflicts(session, Job.__table__, sorted(jobs, key=lambda job: job["job_id"]))
+
+    def new_job(
+        self, job_id: str, job_type: str, max_attempts: int, correlation_id: str | None, subject_id: str | None
+    ) -> dict:
+        """The row of a job just accepted (``enqueued``)."""
+        return self._new_job(job_id, job_type, max_attempts, correlation_id, subject_id, JobStatus.ENQUEUED)
 
     def _new_job(
         self, job_id: str, job_type: str, max_attempts: int, correlation_id: str | None, subject_id: str | None, status: JobStatus
@@ -223,25 +234,27 @@ class JobLedger:
 
 
 # Statements are built once: building one costs more CPU than running it, and these run for
-# every attempt of every job.
-_UNFINISHED_STATUS = Job.status.in_([status.value for status in UNFINISHED])
+# every attempt of every job. On the Table, not the mapped class: an UPDATE of the class goes
+# through the ORM's bulk-update machinery (synchronising a session that holds no objects), which
+# measured as a tenth of notifier's CPU per alert.
+_jobs = Job.__table__
+_UNFINISHED_STATUS = _jobs.c.status.in_([status.value for status in UNFINISHED])
 _START_ATTEMPT = (
-    update(Job)
-    .where(Job.job_id == bindparam("p_job_id"))
+    update(_jobs)
+    .where(_jobs.c.job_id == bindparam("p_job_id"))
     .values(
-        status=case((_UNFINISHED_STATUS, JobStatus.PROCESSING.value), else_=Job.status),
-        attempts=case((_UNFINISHED_STATUS, Job.attempts + 1), else_=Job.attempts),
-        updated_at=case((_UNFINISHED_STATUS, bindparam("p_now", type_=UtcDateTime())), else_=Job.updated_at),
+        status=case((_UNFINISHED_STATUS, JobStatus.PROCESSING.value), else_=_jobs.c.status),
+        attempts=case((_UNFINISHED_STATUS, _jobs.c.attempts + 1), else_=_jobs.c.attempts),
+        updated_at=case((_UNFINISHED_STATUS, bindparam("p_now", type_=UtcDateTime())), else_=_jobs.c.updated_at),
     )
-    .returning(Job.status)
+    .returning(_jobs.c.status)
 )
 
 
 @functools.cache
 def _transition_statement(only_from: tuple[JobStatus, ...], fields: tuple[str, ...]):
-    columns = Job.__table__.c
     return (
-        update(Job)
-        .where(Job.job_id == bindparam("p_job_id"), Job.status.in_([status.value for status in only_from]))
-        .values({name: bindparam(f"p_{name}", type_=columns[name].type) for name in fields})
+        update(_jobs)
+        .where(_jobs.c.job_id == bindparam("p_job_id"), _jobs.c.status.in_([status.value for status in only_from]))
+        .values({name: bindparam(f"p_{name}", type_=_jobs.c[name].type) for name in fields})
     )

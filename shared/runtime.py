@@ -6,12 +6,15 @@ they hold (unacked messages go back to RabbitMQ when their connection closes).
 
 import logging
 import signal
+import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import dramatiq
 import uvicorn
+
+from shared.platform import StartupError
 
 logger = logging.getLogger("herald.runtime")
 
@@ -28,20 +31,42 @@ class Component(Protocol):
 
 
 class HttpServer:
-    """Uvicorn on a thread of its own, so the main thread keeps the signal handlers."""
+    """Uvicorn on a thread of its own, so the main thread keeps the signal handlers.
 
-    def __init__(self, name: str, app, host: str, port: int) -> None:
+    ``shared_port``: several processes of the service listen on the same port (SO_REUSEPORT) and
+    the kernel spreads the connections over them. Off by default, so that a second Herald
+    started by mistake fails with "address in use" instead of quietly taking half the traffic.
+    """
+
+    def __init__(self, name: str, app, host: str, port: int, *, shared_port: bool = False) -> None:
         self.name = name
         config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
+        self._address = f"{host}:{port}"
+        sockets = [_listening_socket(host, port)] if shared_port else None
+        self._thread = threading.Thread(target=self._server.run, args=(sockets,), name=name, daemon=True)
 
     def start(self) -> None:
+        """Return once the server listens; StartupError when it cannot (the port is taken)."""
         self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():  # uvicorn logged why, then ended its thread
+                raise StartupError(f"{self.name} could not listen on {self._address}")
+            self._thread.join(0.01)
 
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(5)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind((host, port))
+    listener.set_inheritable(True)
+    return listener
 
 
 class _SeveralWorkersPerBroker(logging.Filter):
@@ -79,19 +104,29 @@ class Service:
     on_close: list = field(default_factory=list)
 
     def start(self) -> None:
-        for component in [*self.work, *self.intake]:
-            component.start()
+        started = []
+        try:
+            for component in [*self.work, *self.intake]:
+                component.start()
+                started.append(component)
+        except BaseException:
+            _stop_all(reversed(started))
+            raise
         logger.info("service started", extra={"service_name": self.name})
 
     def stop(self) -> None:
-        for component in [*self.intake, *self.work]:
-            try:
-                component.stop()
-            except Exception:
-                logger.exception("component failed to stop cleanly", extra={"component": component.name})
+        _stop_all([*self.intake, *self.work])
         for close in self.on_close:
             close()
         logger.info("service stopped", extra={"service_name": self.name})
+
+
+def _stop_all(components) -> None:
+    for component in components:
+        try:
+            component.stop()
+        except Exception:
+            logger.exception("component failed to stop cleanly", extra={"component": component.name})
 
 
 def run_until_signalled(services: list[Service]) -> None:

@@ -54,6 +54,11 @@ class PlatformSettings(BaseSettings):
         return url
 
     @property
+    def processes(self) -> int:
+        """How many processes of this service ``herald up`` starts; see the services' settings."""
+        return 1
+
+    @property
     def is_production(self) -> bool:
         return self.herald_env == "production"
 

@@ -73,7 +73,7 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
     )
     return Service(
         name="auth-events",
-        intake=[HttpServer("auth-events-http", app, settings.http_host, settings.auth_events_port), ingress, maintenance],
+        intake=[HttpServer("auth-events-http", app, settings.http_host, settings.auth_events_port, shared_port=settings.processes > 1), ingress, maintenance],
         work=[archiver],
         on_close=[platform.close],
     )

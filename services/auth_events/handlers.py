@@ -34,7 +34,7 @@ def accept_signed_in(event: UserSignedInV1, *, received_via: str, deps: AuthEven
         event_id=event.event_id,
         payload_for_job=alert_command,
         subject_id=event.user.id,
-        record=lambda session, _job_id: deps.history.record(session, event, received_via=received_via),
+        kept_row=lambda _job_id: deps.history.row(event, received_via=received_via),
     )
     if not acceptance.duplicate:
         logger.info(

@@ -135,7 +135,7 @@ def bootstrap(
     return Service(
         name="notifier",
         intake=[
-            HttpServer("notifier-http", app, settings.http_host, settings.notifier_port),
+            HttpServer("notifier-http", app, settings.http_host, settings.notifier_port, shared_port=settings.processes > 1),
             requests_consumer,
             scheduled_consumer,
         ],

@@ -69,7 +69,7 @@ def accept_notification(event: NotificationRequestedV1, *, received_via: str, de
         event_id=event.event_id,
         payload_for_job=deliver_command,
         subject_id=event.recipient.user_id,
-        record=lambda session, job_id: deps.notifications.add(session, job_id, event, rendered),
+        kept_row=lambda job_id: deps.notifications.row(job_id, event, rendered),
     )
     if not acceptance.duplicate:
         logger.info(

@@ -7,6 +7,9 @@ from shared.settings import PlatformSettings
 
 class NotifierSettings(PlatformSettings):
     notifier_port: int = 8002
+    #: Processes ``herald up`` starts, sharing the port (SO_REUSEPORT) and the queues; each has
+    #: the worker threads below. One Python process uses one core at most.
+    notifier_processes: int = Field(default=1, ge=1)
     email_transport: Literal["outbox", "sendgrid", "smtp", "log"] = "outbox"
     outbox_dir: str = "./var/outbox"
     sendgrid_api_key: str = ""
@@ -34,6 +37,10 @@ class NotifierSettings(PlatformSettings):
     dlq_alert_repeat_hours: int = Field(default=24, ge=1)
     #: Where the watchdog emails its alert; empty: the alert is only logged.
     admin_email: str = ""
+
+    @property
+    def processes(self) -> int:
+        return self.notifier_processes
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()

@@ -1,15 +1,17 @@
 """Running Herald: the embedded defaults with SMTP, a broker outage, shutdown, start-up errors."""
 
+import socket
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
 from shared.topology import SEND_SIGNIN_ALERT
 from tests.e2e.conftest import HeraldClient, herald_env
 from tests.support.events import publish_to_auth_events, signed_in_event
-from tests.support.herald_process import HeraldProcess, alive
+from tests.support.herald_process import HeraldProcess, alive, free_port
 from tests.support.smtp_server import SmtpTestServer
 from tests.support.waiting import wait_until
 
@@ -101,6 +103,46 @@ def test_an_unreachable_database_is_one_clear_line_and_a_non_zero_exit(tmp_path)
     assert result.returncode != 0
     assert "herald: cannot reach the database at postgresql+psycopg://127.0.0.1:1/none" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_port_in_use_is_one_clear_line_and_a_non_zero_exit(tmp_path, amqp_url):
+    env = {"AMQP_URL": amqp_url, "DATABASE_URL": "sqlite:///./var/herald.db"}
+    assert run_herald(tmp_path, env, "migrate").returncode == 0
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        result = run_herald(tmp_path, {**env, "AUTH_EVENTS_PORT": str(port)}, "run", "auth-events")
+    assert result.returncode == 1
+    assert f"herald: auth-events-http could not listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def listening_sockets(port: int) -> int:
+    """Sockets listening on ``port`` (IPv4), from the kernel's table."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if row.split()[1].endswith(f":{port:04X}") and row.split()[3] == "0A")
+
+
+def test_several_processes_of_a_service_share_its_port_and_stop_together(tmp_path, amqp_url):
+    process = HeraldProcess(
+        tmp_path,
+        {**herald_env(amqp_url, "sqlite:///./var/herald.db"), "AUTH_EVENTS_PROCESSES": "2", "NOTIFIER_PROCESSES": "2"},
+    ).start()
+    children = list(process.children)
+    try:
+        services = sorted(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[-2].decode() for pid in children)
+        assert services == ["auth-events", "auth-events", "notifier", "notifier", "scheduler"]
+        for port_name in ("AUTH_EVENTS_PORT", "NOTIFIER_PORT"):
+            assert listening_sockets(process.ports[port_name]) == 2, port_name
+        client = HeraldClient(process)
+        event = signed_in_event()
+        assert client.post_event(event).status_code == 202
+        client.wait_for_job(SEND_SIGNIN_ALERT.job_id_for(event["event_id"]), "completed")
+    finally:
+        code, _ = process.stop()
+    assert code == 0, process.logs()[-2000:]
+    assert not [pid for pid in children if alive(pid)]
 
 
 def test_production_refuses_unsafe_settings(tmp_path):

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from shared.publisher import PublishFailed
+from shared.publisher import Outgoing, PublishFailed
 from shared.topology import ActorRoute
 
 
@@ -22,3 +22,7 @@ class RecordingPublisher:
         if self.refusing:
             raise PublishFailed("broker did not confirm (fake)")
         self.sent.append(SentMessage(route, payload, message_id))
+
+    def send_many(self, messages: list[Outgoing]) -> None:
+        for message in messages:
+            self.send(message.route, message.payload, message_id=message.message_id)

@@ -1,5 +1,6 @@
 """Herald's RabbitMQ plumbing on the real broker: confirms, reconnects, graceful shutdown."""
 
+import json
 import threading
 import uuid
 from datetime import datetime, timezone
@@ -13,7 +14,7 @@ from shared.broker import build_broker
 from shared.db import build_engine, build_session_factory
 from shared.ledger import JobLedger, JobStatus
 from shared.migrate import upgrade_to_head
-from shared.publisher import DramatiqPublisher, PublishFailed
+from shared.publisher import DramatiqPublisher, Outgoing, PublishFailed
 from shared.schemas import SendSignInAlertV1
 from shared.topology import SEND_SIGNIN_ALERT
 from tests.fakes.clock import FakeClock
@@ -65,6 +66,54 @@ def test_a_publish_the_broker_cannot_take_fails_loudly(amqp_url, rabbit_admin, v
     finally:
         rabbit_admin.accept_connections(vhost)
         broker.close()
+
+
+def received(amqp_url: str, queue: str) -> list[dict]:
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel, bodies = connection.channel(), []
+        while (delivery := channel.basic_get(queue, auto_ack=True))[0] is not None:
+            bodies.append(json.loads(delivery[2]))
+        return bodies
+    finally:
+        connection.close()
+
+
+def test_messages_published_together_arrive_as_dramatiq_messages_with_their_correlation_ids(amqp_url):
+    broker = build_broker(amqp_url)
+    publisher = DramatiqPublisher(broker)
+    try:
+        publisher.send_many(
+            [Outgoing(SEND_SIGNIN_ALERT, alert_payload(job_id), job_id, f"corr-{job_id}") for job_id in ("a", "b", "c")]
+        )
+    finally:
+        broker.close()
+    messages = received(amqp_url, SEND_SIGNIN_ALERT.queue_name)
+    assert [(m["message_id"], m["options"]["correlation_id"], m["args"][0]["job_id"]) for m in messages] == [
+        ("a", "corr-a", "a"),
+        ("b", "corr-b", "b"),
+        ("c", "corr-c", "c"),
+    ]
+    assert {m["actor_name"] for m in messages} == {SEND_SIGNIN_ALERT.actor_name}
+
+
+def test_publishing_together_recovers_from_a_dropped_connection_and_fails_loudly_when_refused(
+    amqp_url, rabbit_admin, vhost
+):
+    broker = build_broker(amqp_url)
+    publisher = DramatiqPublisher(broker)
+    batch = lambda *ids: [Outgoing(SEND_SIGNIN_ALERT, alert_payload(i), i) for i in ids]  # noqa: E731
+    try:
+        publisher.send_many(batch("a", "b"))
+        rabbit_admin.close_connections(vhost)
+        publisher.send_many(batch("c", "d"))  # tried again on a fresh connection
+        rabbit_admin.refuse_connections(vhost)
+        with pytest.raises(PublishFailed):
+            publisher.send_many(batch("e", "f"))
+    finally:
+        rabbit_admin.accept_connections(vhost)
+        broker.close()
+    assert [m["message_id"] for m in received(amqp_url, SEND_SIGNIN_ALERT.queue_name)] == ["a", "b", "c", "d"]
 
 
 class BlockingEmailSender(RecordingEmailSender):

@@ -67,7 +67,12 @@ class HeraldProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "up"], cwd=self.workdir, env=self.env, stdout=log, stderr=log
         )
-        wait_until(self._all_ready, timeout=timeout, interval=0.1, what="every service to be ready")
+        try:
+            wait_until(self._all_ready, timeout=timeout, interval=0.1, what="every service to be ready")
+        except BaseException:
+            self.children = child_pids(self.process.pid)
+            self.stop()  # a start that failed must not leave services running behind the test
+            raise
         self.children = child_pids(self.process.pid)
         return self
 

@@ -1,10 +1,8 @@
 """The sign-in history: who signed in, when, from where, with what."""
 
-from sqlalchemy.orm import Session
-
 from services.auth_events.tables import SignInRecord
 from shared.clock import Clock
-from shared.db import insert_ignoring_conflicts
+from shared.intake import KeptRow
 from shared.schemas import UserSignedInV1
 
 
@@ -12,9 +10,9 @@ class SignInHistory:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def record(self, session: Session, event: UserSignedInV1, *, received_via: str) -> None:
-        insert_ignoring_conflicts(
-            session,
+    def row(self, event: UserSignedInV1, *, received_via: str) -> KeptRow:
+        """The record of ``event``, kept with its alert job (see ``JobIntake.accept``)."""
+        return (
             SignInRecord.__table__,
             {
                 "event_id": event.event_id,

@@ -29,4 +29,6 @@ class DeliveryLog:
         )
 
 
-_SENT = select(EmailDelivery.job_id).where(EmailDelivery.job_id == bindparam("p_job_id"))
+# On the Table: a select of the mapped class's columns would go through the ORM for nothing.
+_deliveries = EmailDelivery.__table__
+_SENT = select(_deliveries.c.job_id).where(_deliveries.c.job_id == bindparam("p_job_id"))

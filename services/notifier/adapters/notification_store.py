@@ -11,6 +11,7 @@ from services.notifier.notification_templates import RenderedNotification
 from services.notifier.tables import Notification, NotificationOutcome
 from shared.clock import Clock
 from shared.db import dialect_insert, insert_ignoring_conflicts
+from shared.intake import KeptRow
 from shared.schemas import NotificationRequestedV1
 
 DIGEST_PENDING = "pending"
@@ -29,8 +30,11 @@ class NotificationStore:
 
     def add(self, session: Session, job_id: str, request: NotificationRequestedV1, rendered: RenderedNotification) -> bool:
         """Keep the accepted request under its job id; False when it is kept already."""
-        return insert_ignoring_conflicts(
-            session,
+        return insert_ignoring_conflicts(session, *self.row(job_id, request, rendered))
+
+    def row(self, job_id: str, request: NotificationRequestedV1, rendered: RenderedNotification) -> KeptRow:
+        """The notification's row, as ``add`` keeps it (and ``JobIntake.accept`` at intake)."""
+        return (
             Notification.__table__,
             {
                 "id": job_id,
