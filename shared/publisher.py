@@ -88,9 +88,14 @@ class DramatiqPublisher:
                 mandatory=True,
             )
         channel.tx_commit()
+        # Returns arrive before commit-ok, but pika hands them to the callback only when it
+        # next processes events: now, without waiting for more.
+        channel.connection.process_data_events(time_limit=0)
         returned, self._local.returned = self._local.returned, 0
         if returned:
-            # RabbitMQ sends the returns before commit-ok: a queue was deleted under us.
+            # RabbitMQ sends the returns before commit-ok: a queue was deleted under us. Have
+            # Dramatiq declare the queues again on the next try, as its own enqueue does.
+            self._broker.queues_pending.update(message.queue_name for message in enqueued)
             raise pika.exceptions.UnroutableError([])
 
     def _enqueue_confirmed(self, outgoing: Outgoing) -> None:

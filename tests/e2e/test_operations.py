@@ -134,7 +134,8 @@ def test_several_processes_of_a_service_share_its_port_and_stop_together(tmp_pat
         services = sorted(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[-2].decode() for pid in children)
         assert services == ["auth-events", "auth-events", "notifier", "notifier", "scheduler"]
         for port_name in ("AUTH_EVENTS_PORT", "NOTIFIER_PORT"):
-            assert listening_sockets(process.ports[port_name]) == 2, port_name
+            # Ready means one process answered /readyz; the other may still be starting.
+            wait_until(lambda: listening_sockets(process.ports[port_name]) == 2, timeout=30, what=f"two listeners on {port_name}")
         client = HeraldClient(process)
         event = signed_in_event()
         assert client.post_event(event).status_code == 202

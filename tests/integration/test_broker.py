@@ -116,6 +116,21 @@ def test_publishing_together_recovers_from_a_dropped_connection_and_fails_loudly
     assert [m["message_id"] for m in received(amqp_url, SEND_SIGNIN_ALERT.queue_name)] == ["a", "b", "c", "d"]
 
 
+def test_publishing_together_to_a_queue_deleted_under_the_publisher_declares_it_again(amqp_url):
+    broker = build_broker(amqp_url)
+    publisher = DramatiqPublisher(broker)
+    batch = lambda *ids: [Outgoing(SEND_SIGNIN_ALERT, alert_payload(i), i) for i in ids]  # noqa: E731
+    try:
+        publisher.send_many(batch("a", "b"))
+        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+        connection.channel().queue_delete(SEND_SIGNIN_ALERT.queue_name)
+        connection.close()
+        publisher.send_many(batch("c", "d"))  # returned as unroutable, then sent again to the queue declared anew
+    finally:
+        broker.close()
+    assert [m["message_id"] for m in received(amqp_url, SEND_SIGNIN_ALERT.queue_name)] == ["c", "d"]
+
+
 class BlockingEmailSender(RecordingEmailSender):
     """Holds every send until released, so a test can stop the worker mid-job."""
 
