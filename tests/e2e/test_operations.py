@@ -135,7 +135,8 @@ def test_several_processes_of_a_service_share_its_port_and_stop_together(tmp_pat
         assert services == ["auth-events", "auth-events", "notifier", "notifier", "scheduler"]
         for port_name in ("AUTH_EVENTS_PORT", "NOTIFIER_PORT"):
             # Ready means one process answered /readyz; the other may still be starting.
-            wait_until(lambda: listening_sockets(process.ports[port_name]) == 2, timeout=30, what=f"two listeners on {port_name}")
+            port = process.ports[port_name]
+            wait_until(lambda: listening_sockets(port) == 2, timeout=30, what=f"two listeners on {port_name}")
         client = HeraldClient(process)
         event = signed_in_event()
         assert client.post_event(event).status_code == 202
