@@ -42,12 +42,16 @@ class HttpServer:
         self.name = name
         config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
-        self._address = f"{host}:{port}"
-        sockets = [_listening_socket(host, port)] if shared_port else None
-        self._thread = threading.Thread(target=self._server.run, args=(sockets,), name=name, daemon=True)
+        self._host, self._port, self._shared_port = host, port, shared_port
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         """Return once the server listens; StartupError when it cannot (the port is taken)."""
+        try:
+            sockets = [_shared_listening_socket(self._host, self._port)] if self._shared_port else None
+        except OSError as error:
+            raise StartupError(f"{self.name} could not listen on {self._address}: {error.strerror}") from error
+        self._thread = threading.Thread(target=self._server.run, args=(sockets,), name=self.name, daemon=True)
         self._thread.start()
         while not self._server.started:
             if not self._thread.is_alive():  # uvicorn logged why, then ended its thread
@@ -56,16 +60,23 @@ class HttpServer:
 
     def stop(self) -> None:
         self._server.should_exit = True
-        self._thread.join(5)
+        if self._thread is not None:
+            self._thread.join(5)
+
+    @property
+    def _address(self) -> str:
+        return f"{self._host}:{self._port}"
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
+def _shared_listening_socket(host: str, port: int) -> socket.socket:
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    listener.bind((host, port))
-    listener.set_inheritable(True)
+    try:
+        listener.bind((host, port))
+    except OSError:
+        listener.close()
+        raise
     return listener
 
 
