@@ -30,11 +30,12 @@ What is measured, and how
 3. Baseline: how fast plain Dramatiq drains a no-op actor on the same RabbitMQ (own vhost,
    RabbitmqBroker with default settings), with as many worker processes as notifier runs
    (--notifier-processes) and as many threads in each as notifier's critical pool. M messages
-   are enqueued first; the workers are started, each in a spawned process, and wait; timed from
-   the moment they are let go until broker.join(queue) has seen nothing left to deliver and
-   every worker's join() has returned (the messages it had prefetched are done). join polls every 10 ms and trusts one empty count (nothing else publishes
-   to that queue) instead of its test default of ten polls 100 ms apart, which would add a
-   second to a drain of a second or two. It runs first, before Herald starts, on a quiet machine.
+   are enqueued first; the workers start, each in a spawned process, and wait; timed from the
+   moment they are let go until broker.join(queue) has seen nothing left to deliver and every
+   worker's join() has returned (the messages it had prefetched are done). broker.join polls
+   every 10 ms and trusts one empty count (nothing else publishes to that queue) instead of its
+   test default of ten polls 100 ms apart, which would add a second to a drain of a second or
+   two. It runs first, before Herald starts, on a quiet machine.
 4. The ratio alerts/s ÷ no-op drain/s, and each goal as PASS or MISS. This is a measurement,
    not a test: the exit status is 0 whatever the figures (non-zero only if the run broke).
 """
