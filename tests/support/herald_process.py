@@ -1,6 +1,7 @@
 """``herald up`` as a user runs it: a child process with its own environment, ports and logs."""
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -16,10 +17,23 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICE_PORTS = ("AUTH_EVENTS_PORT", "NOTIFIER_PORT", "SCHEDULER_PORT")
 
 
+#: Below Linux's ephemeral range (32768-60999 by default), so that a port handed to a service is
+#: not taken in the meantime by an outgoing connection (the pools keep many): port 0 would pick
+#: one from that very range.
+PORT_RANGE = range(20000, 32768)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port nothing listens on now, for a service to listen on."""
+    for _ in range(100):
+        port = random.choice(PORT_RANGE)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORT_RANGE}")
 
 
 def child_pids(pid: int) -> list[int]:
