@@ -9,9 +9,12 @@ import argparse
 import ctypes
 import importlib
 import logging
+import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from pydantic import ValidationError
@@ -19,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shared.db import build_engine
 from shared.logging import configure_logging
+from shared.metrics import MULTIPROCESS_DIR_ENV
 from shared.migrate import pending_migrations, upgrade_to_head
 from shared.platform import StartupError, check_dependencies
 from shared.runtime import run_until_signalled
@@ -108,21 +112,31 @@ def up(_args) -> int:
     # Before the children exist, so a signal arriving while they start still stops them in order.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, request_stop)
-    children = {
-        _child_name(name, number, count): subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "run", name], preexec_fn=_stop_with_parent
-        )
-        for name, count in processes.items()
-        for number in range(1, count + 1)
+    # A service in several processes sums its metrics over them from files (shared.metrics).
+    metrics_dirs = {
+        name: tempfile.mkdtemp(prefix=f"herald-{name}-metrics-") for name, count in processes.items() if count > 1
     }
+    try:
+        children = {
+            _child_name(name, number, count): subprocess.Popen(
+                [sys.executable, "-m", "services.cli", "run", name],
+                preexec_fn=_stop_with_parent,
+                env={**os.environ, MULTIPROCESS_DIR_ENV: metrics_dirs[name]} if name in metrics_dirs else None,
+            )
+            for name, count in processes.items()
+            for number in range(1, count + 1)
+        }
 
-    failed = None
-    while not stop_requested and failed is None:
-        failed = next((name for name, child in children.items() if child.poll() is not None), None)
-        time.sleep(0.2)
-    if failed:
-        logger.error("a service exited; stopping the others", extra={"service_name": failed})
-    return _stop_children(children) or (1 if failed else 0)
+        failed = None
+        while not stop_requested and failed is None:
+            failed = next((name for name, child in children.items() if child.poll() is not None), None)
+            time.sleep(0.2)
+        if failed:
+            logger.error("a service exited; stopping the others", extra={"service_name": failed})
+        return _stop_children(children) or (1 if failed else 0)
+    finally:
+        for directory in metrics_dirs.values():
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _child_name(service: str, number: int, count: int) -> str:

@@ -17,7 +17,10 @@ class JobMetrics(dramatiq.Middleware):
         self.duration = Histogram(
             "herald_job_duration_seconds", "Time one attempt took", ["actor"], buckets=DURATION_BUCKETS, registry=registry
         )
-        self.in_progress = Gauge("herald_jobs_in_progress", "Attempts running now", ["actor"], registry=registry)
+        self.in_progress = Gauge(
+            # livesum: with several processes (shared.metrics), the sum over those alive.
+            "herald_jobs_in_progress", "Attempts running now", ["actor"], registry=registry, multiprocess_mode="livesum"
+        )
         self._started: dict[str, float] = {}
 
     def before_process_message(self, broker, message):

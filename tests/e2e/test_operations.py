@@ -6,11 +6,13 @@ import sys
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from shared.topology import SEND_SIGNIN_ALERT
-from tests.e2e.conftest import HeraldClient, herald_env
+from tests.e2e.conftest import INGRESS_KEY, HeraldClient, herald_env
 from tests.support.events import publish_to_auth_events, signed_in_event
+from tests.support.metrics import metric_value
 from tests.support.herald_process import HeraldProcess, alive, free_port
 from tests.support.smtp_server import SmtpTestServer
 from tests.support.waiting import wait_until
@@ -138,9 +140,19 @@ def test_several_processes_of_a_service_share_its_port_and_stop_together(tmp_pat
             port = process.ports[port_name]
             wait_until(lambda: listening_sockets(port) == 2, timeout=30, what=f"two listeners on {port_name}")
         client = HeraldClient(process)
-        event = signed_in_event()
-        assert client.post_event(event).status_code == 202
-        client.wait_for_job(SEND_SIGNIN_ALERT.job_id_for(event["event_id"]), "completed")
+        events = [signed_in_event(user_id=f"u-{i}") for i in range(6)]  # under the hourly limit each
+        for event in events:
+            # A connection of its own each (httpx.post): the kernel spreads connections.
+            headers = {"X-API-Key": INGRESS_KEY}
+            assert httpx.post(f"{process.auth_events}/v1/events", json=event, headers=headers).status_code == 202
+        for event in events:
+            client.wait_for_job(SEND_SIGNIN_ALERT.job_id_for(event["event_id"]), "completed")
+        for _ in range(4):  # whichever process answers, it counts every process's events
+            metrics = httpx.get(f"{process.auth_events}/metrics", timeout=10).text
+            accepted = {"event_type": "auth.user.signed_in", "via": "http", "outcome": "accepted"}
+            assert metric_value(metrics, "herald_events_received_total", **accepted) == 6
+            jobs = httpx.get(f"{process.notifier}/metrics", timeout=10).text
+            assert metric_value(jobs, "herald_job_attempts_total", actor="send_signin_alert", outcome="completed") == 6
     finally:
         code, _ = process.stop()
     assert code == 0, process.logs()[-2000:]
