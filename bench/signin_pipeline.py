@@ -421,13 +421,19 @@ def critical_worker_threads() -> int:
 
 
 def configure_herald(
-    workdir: Path, amqp_url: str, database_url: str, sendgrid: SendGridTestServer, args: argparse.Namespace
+    workdir: Path,
+    amqp_url: str,
+    database_url: str,
+    sendgrid: SendGridTestServer,
+    *,
+    ingress_processes: int,
+    notifier_processes: int,
 ) -> HeraldProcess:
     env = herald_env(
         amqp_url,
         database_url,
-        AUTH_EVENTS_PROCESSES=str(args.ingress_processes),
-        NOTIFIER_PROCESSES=str(args.notifier_processes),
+        AUTH_EVENTS_PROCESSES=str(ingress_processes),
+        NOTIFIER_PROCESSES=str(notifier_processes),
         EMAIL_TRANSPORT="sendgrid",
         SENDGRID_API_HOST=sendgrid.url,
         SENDGRID_API_KEY=sendgrid.api_key,
@@ -533,7 +539,14 @@ def run(args: argparse.Namespace, admin: RabbitAdmin, cleanup: contextlib.ExitSt
     workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="herald-bench-")))
     herald_vhost = admin.create_vhost()
     cleanup.callback(admin.delete_vhost, herald_vhost)
-    herald = configure_herald(workdir, admin.amqp_url(herald_vhost), schema.url, sendgrid, args)
+    herald = configure_herald(
+        workdir,
+        admin.amqp_url(herald_vhost),
+        schema.url,
+        sendgrid,
+        ingress_processes=args.ingress_processes,
+        notifier_processes=args.notifier_processes,
+    )
     cleanup.callback(stop_herald, herald)
     print("starting herald up ...", flush=True)
     herald.start(timeout=60)

@@ -108,8 +108,7 @@ def dialect_insert(dialect: str):
 
 def insert_ignoring_conflicts(session: Session, table, values: dict) -> bool:
     """INSERT that does nothing when a unique key already holds the row; True when it inserted."""
-    statement = _ignoring_insert(session.get_bind().dialect.name, table)
-    return session.execute(statement, values).first() is not None
+    return bool(insert_many_ignoring_conflicts(session, table, [values]))
 
 
 def insert_many_ignoring_conflicts(session: Session, table, rows: list[dict]) -> set:

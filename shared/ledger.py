@@ -79,26 +79,10 @@ class JobLedger:
 
     # -- acceptance happens inside the caller's unit of work, beside what it records --
 
-    def accept(
-        self,
-        session: Session,
-        *,
-        job_id: str,
-        job_type: str,
-        max_attempts: int,
-        correlation_id: str | None,
-        subject_id: str | None,
-    ) -> bool:
-        """Record a new job as ``enqueued``; False, recording nothing, when the job exists already.
-
-        One INSERT that ignores a conflict: a concurrent accept of the same job waits for the
-        first to commit (or roll back) and then knows which it is.
-        """
-        return job_id in self.accept_many(session, [self.new_job(job_id, job_type, max_attempts, correlation_id, subject_id)])
-
     def accept_many(self, session: Session, jobs: list[dict]) -> set[str]:
-        """Record new jobs (rows from ``new_job``, distinct ids) in one statement; the ids of those
-        that did not exist yet."""
+        """Record new jobs (rows from ``new_job``, distinct ids) as ``enqueued``, in one INSERT that
+        ignores a conflict; the ids of those that did not exist yet. A concurrent accept of the
+        same job waits for the first to commit (or roll back) and then knows which it is."""
         # In id order: two transactions holding the same ids then lock them in the same order,
         # so one waits for the other instead of both deadlocking.
         return insert_many_ignoring_conflicts(session, Job.__table__, sorted(jobs, key=lambda job: job["job_id"]))

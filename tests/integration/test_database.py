@@ -29,7 +29,7 @@ def test_migrations_reach_head_and_match_the_models(migrated_engine):
 
 def accept(ledger, session_factory, job_id="job-1"):
     with unit_of_work(session_factory) as session:
-        ledger.accept(session, job_id=job_id, job_type="signin_alert", max_attempts=5, correlation_id="c-1", subject_id="u-1")
+        ledger.accept_many(session, [ledger.new_job(job_id, "signin_alert", 5, correlation_id="c-1", subject_id="u-1")])
 
 
 def test_ledger_follows_a_job_through_retries_to_completion(session_factory):
@@ -151,7 +151,7 @@ def test_a_worker_waits_for_the_producers_commit_before_starting_the_job(session
     """Producers publish before they commit; a fast worker must not read the job's old state."""
     ledger = JobLedger(session_factory, FakeClock())
     with unit_of_work(session_factory) as session:
-        ledger.accept(session, job_id="job-1", job_type="signin_alert", max_attempts=5, correlation_id=None, subject_id=None)
+        ledger.accept_many(session, [ledger.new_job("job-1", "signin_alert", 5, correlation_id=None, subject_id=None)])
         worker = _start_attempt_in_thread(ledger, "job-1")
         worker.join(0.5)
         assert worker.is_alive(), "the worker must wait for the uncommitted job"
