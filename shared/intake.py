@@ -11,23 +11,27 @@ and the next leader takes every request waiting: one INSERT for their jobs, one 
 what the service keeps, one AMQP transaction for their messages, one commit. It then hands the
 lead to the next thread waiting, if any. Under load an event costs a fraction of a transaction
 instead of a whole one (measured: 1.73 ms of CPU per event at the ingress became 1.42 ms, and
-PostgreSQL's share fell by a third); alone, it is a batch of one, as before. A batch succeeds or fails
-as one: if the broker or the database fails, every request in it gets the error, and nothing of
-it is recorded.
+PostgreSQL's share fell by a third); alone, it is a batch of one, as before.
+
+A batch commits as one. If the broker or the database is unreachable, every request in it gets
+that error and nothing of it is recorded. Any other failure (a value the database refuses) is
+one request's: the batch is tried again a request at a time, so only the request at fault fails.
 """
 
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from sqlalchemy import Table
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.correlation import current_correlation_id
 from shared.db import insert_many_ignoring_conflicts, unit_of_work
 from shared.errors import PermanentError
 from shared.ledger import JobLedger
-from shared.publisher import Outgoing, Publisher
+from shared.publisher import Outgoing, PublishFailed, Publisher
 from shared.topology import ActorRoute
 
 #: Most requests one transaction takes; the rest wait for the next.
@@ -40,6 +44,8 @@ MAX_BATCHES_IN_FLIGHT = 2
 
 #: A row the service keeps about an event, and its table.
 KeptRow = tuple[Table, dict]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -60,10 +66,60 @@ class _Request:
     subject_id: str | None
     kept_row: Callable[[str], KeptRow] | None
     correlation_id: str | None
-    #: Set when the outcome is in, or when this caller is made the leader.
+    #: Set when the outcome is in, or when this caller is handed a batch to lead.
     woken: threading.Event = field(default_factory=threading.Event)
-    leads: bool = False
+    batch_to_lead: list["_Request"] | None = None
     outcome: Acceptance | Exception | None = None
+
+
+class BatchLine(Generic[T]):
+    """Who commits which requests: at most ``max_in_flight`` batches at once, each of at most
+    ``max_batch`` requests; the rest wait in line.
+
+    A batch is taken out of the line at the moment it is handed to a leader, under the lock, so
+    two batches that finish together cannot hand the same waiting request the lead (each hand-off
+    takes its own requests, or finds none and gives its slot back).
+    """
+
+    def __init__(self, max_in_flight: int, max_batch: int) -> None:
+        self.max_in_flight = max_in_flight
+        self.max_batch = max_batch
+        self._lock = threading.Lock()
+        self._waiting: list[T] = []
+        self._in_flight = 0
+
+    def arrive(self, request: T) -> list[T] | None:
+        """``request`` joins the line; returns the batch it is to lead now, or None to wait."""
+        with self._lock:
+            self._waiting.append(request)
+            if self._in_flight < self.max_in_flight:
+                # Below the limit nobody waits, so the batch is this request alone.
+                self._in_flight += 1
+                return self._take()
+            return None
+
+    def finish(self) -> list[T] | None:
+        """A batch is done: the next batch, for the caller to hand to its first request; or None,
+        and the slot is free again."""
+        with self._lock:
+            batch = self._take()
+            if not batch:
+                self._in_flight -= 1
+            return batch or None
+
+    @property
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
+
+    def _take(self) -> list[T]:
+        batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+        return batch
 
 
 @dataclass
@@ -71,9 +127,7 @@ class JobIntake:
     session_factory: sessionmaker[Session]
     ledger: JobLedger
     publisher: Publisher
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-    _waiting: list[_Request] = field(default_factory=list, init=False, repr=False)
-    _batches_in_flight: int = field(default=0, init=False, repr=False)
+    line: BatchLine[_Request] = field(default_factory=lambda: BatchLine(MAX_BATCHES_IN_FLIGHT, MAX_BATCH), repr=False)
 
     def accept(
         self,
@@ -100,40 +154,29 @@ class JobIntake:
             kept_row,
             current_correlation_id(),
         )
-        with self._lock:
-            self._waiting.append(request)
-            # Below the limit nobody waits (a leader takes every waiting request), so this
-            # request is alone and leads a batch of its own; at the limit it waits for the lead.
-            if self._batches_in_flight < MAX_BATCHES_IN_FLIGHT:
-                self._batches_in_flight += 1
-                request.leads = True
-        if not request.leads:
-            request.woken.wait()
-        if request.leads:
-            self._commit_next_batch()
+        batch = self.line.arrive(request)
+        if batch is None:
+            request.woken.wait()  # for the outcome, or for a batch to lead
+            batch = request.batch_to_lead
+        if batch is not None:
+            self._lead(batch)
         if isinstance(request.outcome, Exception):
             raise request.outcome
         return request.outcome
 
-    def _commit_next_batch(self) -> None:
-        with self._lock:
-            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+    def _lead(self, batch: list[_Request]) -> None:
         try:
             self._commit(batch)
         finally:
             for request in batch:
                 if request.outcome is None:  # _commit was interrupted (KeyboardInterrupt, SystemExit)
                     request.outcome = RuntimeError("the intake transaction was interrupted")
-            with self._lock:
-                successor = self._waiting[0] if self._waiting else None
-                if successor is None:
-                    self._batches_in_flight -= 1
-                else:
-                    successor.leads = True
+            successor_batch = self.line.finish()
             for request in batch:
                 request.woken.set()
-            if successor is not None:
-                successor.woken.set()
+            if successor_batch is not None:
+                successor_batch[0].batch_to_lead = successor_batch
+                successor_batch[0].woken.set()
 
     def _commit(self, batch: list[_Request]) -> None:
         """Give every request in ``batch`` its outcome: an Acceptance or the error that stopped it."""
@@ -173,6 +216,13 @@ class JobIntake:
                         [Outgoing(request.route, payloads[job_id], job_id, request.correlation_id) for job_id, request in accepted]
                     )
         except Exception as error:
+            if len(first_of_job) > 1 and not _fails_every_request(error):
+                # One request the database refuses must not fail its neighbours: each alone,
+                # so the one at fault gets the error and the others commit.
+                for request in batch:
+                    if request.outcome is None:
+                        self._commit([request])
+                return
             for request in batch:
                 if request.outcome is None:
                     request.outcome = error
@@ -181,3 +231,8 @@ class JobIntake:
             if request.outcome is None:
                 new = first_of_job.get(request.job_id) is request and request.job_id in new_jobs
                 request.outcome = Acceptance(request.event_id, request.job_id, duplicate=not new)
+
+
+def _fails_every_request(error: Exception) -> bool:
+    """An outage, which trying each request alone would only meet again, once per request."""
+    return isinstance(error, (PublishFailed, OperationalError, InterfaceError))

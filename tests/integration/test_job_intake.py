@@ -7,12 +7,12 @@ from concurrent.futures import Future
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from services.auth_events.adapters.signin_history import SignInHistory
 from services.auth_events.tables import SignInRecord
-from shared import intake as intake_module
 from shared.errors import PermanentError
-from shared.intake import Acceptance, JobIntake
+from shared.intake import MAX_BATCH, Acceptance, BatchLine, JobIntake
 from shared.ledger import Job, JobLedger
 from shared.publisher import Outgoing, PublishFailed
 from shared.schemas import UserSignedInV1
@@ -41,12 +41,6 @@ class HoldingPublisher(RecordingPublisher):
 
 
 @pytest.fixture
-def one_batch_at_a_time(monkeypatch):
-    # With one transaction in flight, whoever arrives while it is held must wait for it.
-    monkeypatch.setattr(intake_module, "MAX_BATCHES_IN_FLIGHT", 1)
-
-
-@pytest.fixture
 def publisher():
     return HoldingPublisher()
 
@@ -56,10 +50,17 @@ def intake(session_factory, publisher):
     return JobIntake(session_factory, JobLedger(session_factory, FakeClock()), publisher)
 
 
-def accept_in_thread(intake: JobIntake, event_id: str, *, payload=None) -> Future:
+@pytest.fixture
+def one_batch_at_a_time(intake):
+    # With one transaction in flight, whoever arrives while it is held must wait for it.
+    intake.line = BatchLine(max_in_flight=1, max_batch=MAX_BATCH)
+
+
+def accept_in_thread(intake: JobIntake, event_id: str, *, payload=None, kept_row=None) -> Future:
     """``intake.accept`` for a sign-in event on a thread of its own; its outcome as a Future."""
     event = UserSignedInV1.model_validate(signed_in_event(event_id=event_id))
     history = SignInHistory(FakeClock())
+    kept_row = kept_row or (lambda _job_id: history.row(event, received_via="test"))
     outcome: Future = Future()
 
     def run() -> None:
@@ -70,7 +71,7 @@ def accept_in_thread(intake: JobIntake, event_id: str, *, payload=None) -> Futur
                     event_id=event_id,
                     payload_for_job=payload or (lambda job_id: {"job_id": job_id}),
                     subject_id=event.user.id,
-                    kept_row=lambda _job_id: history.row(event, received_via="test"),
+                    kept_row=kept_row,
                 )
             )
         except Exception as error:
@@ -80,12 +81,20 @@ def accept_in_thread(intake: JobIntake, event_id: str, *, payload=None) -> Futur
     return outcome
 
 
-def hold_a_batch_then_queue(intake: JobIntake, publisher: HoldingPublisher, *event_ids: str, payload=None) -> list[Future]:
-    """Accept "first" and hold its batch, then the others, which wait for the next batch."""
+def hold_a_batch_then_queue(
+    intake: JobIntake, publisher: HoldingPublisher, *event_ids: str, payload=None, kept_row=None
+) -> list[Future]:
+    """Accept "first" and hold its batch, then the others, which wait for the next batch.
+    ``kept_row(event_id)``, if given, is what the service keeps for each of the others."""
     first = accept_in_thread(intake, "first")
     assert publisher.holding.wait(10)
-    waiting = [accept_in_thread(intake, event_id, payload=payload) for event_id in event_ids]
-    wait_until(lambda: len(intake._waiting) == len(event_ids), what="the requests waiting for the next batch")
+    waiting = [
+        accept_in_thread(
+            intake, event_id, payload=payload, kept_row=kept_row and (lambda _job_id, event_id=event_id: kept_row(event_id))
+        )
+        for event_id in event_ids
+    ]
+    wait_until(lambda: intake.line.waiting == len(event_ids), what="the requests waiting for the next batch")
     publisher.release.set()
     return [first, *waiting]
 
@@ -152,4 +161,25 @@ def test_a_batch_the_broker_does_not_take_records_nothing_and_every_caller_hears
             outcome.result(timeout=30)
     assert count(session_factory, Job) == 0
     assert count(session_factory, SignInRecord) == 0
-    assert intake._batches_in_flight == 0, "the lead was given back"
+    assert intake.line.in_flight == 0, "the lead was given back"
+
+
+@pytest.mark.usefixtures("one_batch_at_a_time")
+def test_a_request_the_database_refuses_fails_alone_and_its_neighbours_commit(intake, publisher, session_factory):
+    history = SignInHistory(FakeClock())
+
+    def kept_row(event_id: str):
+        table, row = history.row(UserSignedInV1.model_validate(signed_in_event(event_id=event_id)), received_via="test")
+        return table, {**row, "user_id": None} if event_id == "e-bad" else row  # NOT NULL: refused
+
+    _, good, bad, other = hold_a_batch_then_queue(intake, publisher, "e-good", "e-bad", "e-other", kept_row=kept_row)
+
+    assert good.result(timeout=30).duplicate is False
+    assert other.result(timeout=30).duplicate is False
+    with pytest.raises(IntegrityError):
+        bad.result(timeout=30)
+    assert count(session_factory, Job) == 3, "first, e-good and e-other; nothing of e-bad"
+    assert count(session_factory, SignInRecord) == 3
+    assert sorted(sent.message_id for sent in publisher.sent) == sorted(
+        SEND_SIGNIN_ALERT.job_id_for(event_id) for event_id in ("first", "e-good", "e-other")
+    )
