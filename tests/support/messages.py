@@ -13,7 +13,8 @@ _NOTIFICATION = {
     "recipient": {"user_id": "u-1", "email": "bat@example.mn", "name": "Бат", "locale": "mn", "timezone": "Asia/Ulaanbaatar"},
     "category": "comments",
     "template": "comment_mention",
-    "data": {"actor": "Сараа", "excerpt": "Сайн уу\nдараагийн мөр", "count": 2, "tags": ["a", {"b": 1.5}]},
+    "data": {"author": "Сараа", "snippet": "Сайн уу\nдараагийн мөр", "url": "https://app.example.mn/c/1", "count": 2,
+             "tags": ["a", {"b": 1.5}]},
     "channels": ["email", "in_app"],
 }
 _DIGEST = {
