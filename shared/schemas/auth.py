@@ -2,31 +2,31 @@
 
 from typing import Literal
 
-from pydantic import AwareDatetime, EmailStr, Field, IPvAnyAddress
+from pydantic import EmailStr, Field, IPvAnyAddress
 
-from shared.schemas.base import Locale, Message, TimeZoneName
+from shared.schemas.base import HeaderSafeText, IanaTimeZone, Locale, Message, OccurredAt
 
 
 class User(Message):
-    id: str = Field(min_length=1, max_length=128)
+    id: HeaderSafeText = Field(min_length=1, max_length=128)
     email: EmailStr
-    name: str = Field(default="", max_length=200)
+    name: HeaderSafeText = Field(default="", max_length=200)
     locale: Locale | None = None
-    timezone: TimeZoneName | None = None
+    timezone: IanaTimeZone | None = None
 
 
 class SignInContext(Message):
-    provider: str = Field(min_length=1, max_length=64)
+    provider: HeaderSafeText = Field(min_length=1, max_length=64)
     ip_address: IPvAnyAddress
-    user_agent: str = Field(default="", max_length=1024)
+    user_agent: HeaderSafeText = Field(default="", max_length=1024)
 
 
 class UserSignedInV1(Message):
     """``auth.user.signed_in`` version 1: a user signed in. The same body over AMQP and HTTP."""
 
-    event_id: str = Field(min_length=1, max_length=128, description="the idempotency key")
+    event_id: HeaderSafeText = Field(min_length=1, max_length=128, description="the idempotency key")
     type: Literal["auth.user.signed_in"]
     version: Literal[1]
-    occurred_at: AwareDatetime
+    occurred_at: OccurredAt
     user: User
     context: SignInContext

@@ -6,9 +6,9 @@ posted to notifier's ``POST /v1/notifications``: the same body either way.
 
 from typing import Literal
 
-from pydantic import AwareDatetime, EmailStr, Field, JsonValue, field_validator, model_validator
+from pydantic import EmailStr, Field, field_validator, model_validator
 
-from shared.schemas.base import Category, Locale, Message, TimeZoneName
+from shared.schemas.base import Category, HeaderSafeText, IanaTimeZone, JsonObject, Locale, Message, OccurredAt
 
 Channel = Literal["email", "in_app"]
 Priority = Literal["high", "normal", "low"]
@@ -18,24 +18,24 @@ TemplateName = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
 
 
 class Recipient(Message):
-    user_id: str = Field(min_length=1, max_length=128)
+    user_id: HeaderSafeText = Field(min_length=1, max_length=128)
     email: EmailStr | None = None
-    name: str = Field(default="", max_length=200)
+    name: HeaderSafeText = Field(default="", max_length=200)
     locale: Locale | None = None
-    timezone: TimeZoneName | None = None
+    timezone: IanaTimeZone | None = None
 
 
 class NotificationRequestedV1(Message):
     """``notification.requested`` version 1: notify ``recipient`` through ``channels``."""
 
-    event_id: str = Field(min_length=1, max_length=128, description="the idempotency key")
+    event_id: HeaderSafeText = Field(min_length=1, max_length=128, description="the idempotency key")
     type: Literal["notification.requested"]
     version: Literal[1]
-    occurred_at: AwareDatetime
+    occurred_at: OccurredAt
     recipient: Recipient
     category: Category
     template: str = TemplateName
-    data: dict[str, JsonValue] = Field(default_factory=dict, description="the template's variables")
+    data: JsonObject = Field(default_factory=dict, description="the template's variables")
     channels: list[Channel] = Field(min_length=1, max_length=2)
     priority: Priority = "normal"
     delivery: DeliveryMode = "immediate"
@@ -58,5 +58,5 @@ class DeliverNotificationV1(Message):
     """Command to notifier's own workers: deliver one accepted notification request."""
 
     version: Literal[1] = 1
-    job_id: str = Field(min_length=1, max_length=64)
+    job_id: HeaderSafeText = Field(min_length=1, max_length=64)
     request: NotificationRequestedV1

@@ -3,9 +3,9 @@ service that owns the data does the work."""
 
 from typing import Literal
 
-from pydantic import AwareDatetime, EmailStr, Field
+from pydantic import EmailStr, Field
 
-from shared.schemas.base import Category, Locale, Message, TimeZoneName
+from shared.schemas.base import Category, EventTime, HeaderSafeText, IanaTimeZone, Locale, Message
 
 Frequency = Literal["daily", "weekly", "monthly"]
 MaintenanceTask = Literal["retention", "rollup", "dead_letter_watchdog"]
@@ -16,9 +16,9 @@ MAX_DIGESTS_PER_BATCH = 5000
 
 
 class DigestRecipient(Message):
-    user_id: str = Field(min_length=1, max_length=128)
+    user_id: HeaderSafeText = Field(min_length=1, max_length=128)
     email: EmailStr
-    name: str = Field(default="", max_length=200)
+    name: HeaderSafeText = Field(default="", max_length=200)
     locale: Locale | None = None
 
 
@@ -30,15 +30,15 @@ class DigestDueV1(Message):
     so emitting the same period twice yields the same event.
     """
 
-    event_id: str = Field(min_length=1, max_length=128)
+    event_id: HeaderSafeText = Field(min_length=1, max_length=128)
     type: Literal["digest.due"]
     version: Literal[1]
-    occurred_at: AwareDatetime
-    schedule_id: str = Field(min_length=1, max_length=64)
-    period_key: str = Field(min_length=1, max_length=32)
-    scheduled_for: AwareDatetime
+    occurred_at: EventTime
+    schedule_id: HeaderSafeText = Field(min_length=1, max_length=64)
+    period_key: HeaderSafeText = Field(min_length=1, max_length=32)
+    scheduled_for: EventTime
     frequency: Frequency
-    timezone: TimeZoneName
+    timezone: IanaTimeZone
     recipient: DigestRecipient
     categories: list[Category] = Field(default_factory=list, description="empty: every category")
     max_items: int = Field(ge=1, le=100)
@@ -53,8 +53,8 @@ class DigestsDueV1(Message):
 
     type: Literal["digest.due.batch"]
     version: Literal[1]
-    batch_id: str = Field(min_length=1, max_length=128)
-    occurred_at: AwareDatetime
+    batch_id: HeaderSafeText = Field(min_length=1, max_length=128)
+    occurred_at: EventTime
     digests: list[DigestDueV1] = Field(min_length=1, max_length=MAX_DIGESTS_PER_BATCH)
 
 
@@ -65,20 +65,20 @@ class MaintenanceDueV1(Message):
     same run emit the same event, and its owner does the work once.
     """
 
-    event_id: str = Field(min_length=1, max_length=128)
+    event_id: HeaderSafeText = Field(min_length=1, max_length=128)
     type: Literal["maintenance.due"]
     version: Literal[1]
-    occurred_at: AwareDatetime
+    occurred_at: EventTime
     task: MaintenanceTask
     period: RollupPeriod | None = Field(default=None, description="for rollups: which period to roll up")
-    scheduled_for: AwareDatetime
+    scheduled_for: EventTime
 
 
 class SendDigestsV1(Message):
     """Command to notifier's own workers: build and send one batch of due digests."""
 
     version: Literal[1] = 1
-    job_id: str = Field(min_length=1, max_length=64)
+    job_id: HeaderSafeText = Field(min_length=1, max_length=64)
     batch: DigestsDueV1
 
 
@@ -86,5 +86,5 @@ class RunMaintenanceV1(Message):
     """Command to notifier's own workers: do one maintenance run."""
 
     version: Literal[1] = 1
-    job_id: str = Field(min_length=1, max_length=64)
+    job_id: HeaderSafeText = Field(min_length=1, max_length=64)
     due: MaintenanceDueV1

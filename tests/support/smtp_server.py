@@ -18,7 +18,7 @@ import warnings
 from collections import deque
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.parser import BytesParser
+from email.parser import BytesParser, Parser
 from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any, Callable
@@ -104,7 +104,10 @@ class _RecordingHandler:
                 return f"{failure_code} 4.3.0 Temporary failure, try again later"
             return f"{failure_code} 5.7.1 Message rejected"
         assert isinstance(envelope.content, bytes)  # decode_data=False
-        message = BytesParser(policy=default_policy).parsebytes(envelope.content)
+        if envelope.smtp_utf8:  # an internationalized message (RFC 6532): its headers are UTF-8
+            message = Parser(policy=default_policy).parsestr(envelope.content.decode("utf-8"))
+        else:
+            message = BytesParser(policy=default_policy).parsebytes(envelope.content)
         self._server._mails.add(
             ReceivedSmtpMail(
                 mail_from=envelope.mail_from or "",
@@ -144,16 +147,20 @@ class SmtpTestServer:
         implicit_tls: bool = False,
         credentials: tuple[str, str] | None = None,
         host: str = "127.0.0.1",
+        smtputf8: bool = True,
     ) -> None:
         """``tls``: offer and require STARTTLS, with a fresh self-signed certificate.
         ``implicit_tls``: speak TLS from the first byte (smtps://) instead.
-        ``credentials``: require AUTH with this (user, password); offered only once under TLS."""
+        ``credentials``: require AUTH with this (user, password); offered only once under TLS.
+        ``smtputf8``: offer SMTPUTF8 (RFC 6531), for addresses with a non-ASCII local part, as
+        aiosmtpd's Controller does by default; False for a server that does not."""
         if tls and implicit_tls:
             raise ValueError("choose STARTTLS (tls=True) or implicit TLS, not both")
         self.host = host
         self.tls = tls
         self.implicit_tls = implicit_tls
         self.credentials = credentials
+        self.smtputf8 = smtputf8
         self._mails: Mailbox[ReceivedSmtpMail] = Mailbox(describe=ReceivedSmtpMail.describe)
         self._rejected_recipients: set[str] = set()
         self._planned_failure_codes: deque[int] = deque()
@@ -173,6 +180,7 @@ class SmtpTestServer:
         if self.implicit_tls:
             # aiosmtpd counts only STARTTLS as TLS when deciding whether to offer AUTH.
             options.update(ssl_context=self._make_tls_context(), auth_require_tls=False)
+        options.update(enable_SMTPUTF8=self.smtputf8)
         if self.credentials is not None:
             options.update(authenticator=self._authenticate, auth_required=True)
         listening_socket = socket.create_server((self.host, 0))

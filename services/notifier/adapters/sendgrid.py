@@ -7,6 +7,7 @@ import httpx
 from sendgrid.helpers.mail import CustomArg, From, Header, Mail, To
 from sendgrid.helpers.mail.exceptions import SendGridException
 
+from services.notifier.adapters.addresses import with_ascii_domain
 from services.notifier.email import OutgoingEmail, PermanentEmailError, TransientEmailError
 
 #: SendGrid's custom_args key carrying the job id, visible in its event webhooks and logs.
@@ -22,7 +23,7 @@ def build_sendgrid_payload(email: OutgoingEmail) -> dict:
     try:
         mail = Mail(
             from_email=From(from_address, from_name or None),
-            to_emails=To(email.to_address, email.to_name or None),
+            to_emails=To(with_ascii_domain(email.to_address), email.to_name or None),
             subject=email.subject,
             plain_text_content=email.text,
             html_content=email.html,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from services.notifier.adapters.addresses import needs_smtputf8, with_ascii_domain
 from services.notifier.adapters.mime import build_mime_message
 from services.notifier.email import OutgoingEmail, PermanentEmailError, TransientEmailError
 
@@ -90,6 +91,15 @@ def _reply_text(message: bytes | str) -> str:
     return message.decode("utf-8", "replace") if isinstance(message, bytes) else message
 
 
+def _require_smtputf8(session: smtplib.SMTP) -> None:
+    session.ehlo_or_helo_if_needed()
+    if not session.has_extn("smtputf8"):
+        raise PermanentEmailError(
+            "the recipient's address has a non-ASCII local part, which needs SMTPUTF8, "
+            "and the SMTP server does not offer it"
+        )
+
+
 class SmtpSender:
     name = "smtp"
 
@@ -103,9 +113,13 @@ class SmtpSender:
     def send(self, email: OutgoingEmail) -> str | None:
         message = build_mime_message(email)
         envelope_from = parseaddr(email.from_header)[1]
+        envelope_to = with_ascii_domain(email.to_address)
         try:
             with self._session() as session:
-                session.send_message(message, from_addr=envelope_from, to_addrs=[email.to_address])
+                if needs_smtputf8(envelope_to):
+                    _require_smtputf8(session)
+                # A non-ASCII address makes smtplib ask for SMTPUTF8 (and send UTF-8 headers).
+                session.send_message(message, from_addr=envelope_from, to_addrs=[envelope_to])
         except smtplib.SMTPRecipientsRefused as exc:
             # Raised when every recipient was refused; the code tells "unknown user" (550)
             # from "mailbox busy, try later" (450/451).
