@@ -8,7 +8,6 @@ Any other exception (a validator or handler that fails in a way nobody foresaw) 
 """
 
 import json
-import logging
 from collections.abc import Callable
 
 from pydantic import ValidationError
@@ -19,8 +18,6 @@ from shared.correlation import correlation_scope
 from shared.errors import PermanentError, TransientError
 from shared.intake import Acceptance
 from shared.schemas import Message
-
-logger = logging.getLogger("herald.event_consumer")
 
 Count = Callable[[str, str], None]
 
