@@ -46,7 +46,7 @@ class BackoffSchedule:
 def requested_delay_ms(retry_after_s: float | None) -> int:
     """A Retry-After in milliseconds, bounded: a date far in the future (or an infinite one)
     must neither overflow nor park a message for years."""
-    if not retry_after_s or not math.isfinite(retry_after_s) or retry_after_s <= 0:
+    if not retry_after_s or math.isnan(retry_after_s) or retry_after_s <= 0:
         return 0
     return int(min(retry_after_s * 1000, MAX_REQUESTED_DELAY_MS))
 
