@@ -100,7 +100,9 @@ def _jsonable(value):
         return _storable(value)
     if isinstance(value, datetime):
         return value.isoformat()
-    return value
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return _storable(str(value))  # a Decimal, say: AMQP has types JSON has not
 
 
 def _text(value, limit: int) -> str | None:
@@ -149,8 +151,10 @@ class DeadLetterArchive:
     def _describe_delivery(self, delivery: Delivery) -> dict:
         """What any dead letter says about itself: its origin, why it died, its identity."""
         headers = _jsonable(delivery.headers)
-        deaths = headers.get("x-death") or [{}]
-        origin_queue = q_name(str(deaths[0].get("queue") or delivery.method.routing_key.removesuffix(".XQ")))
+        deaths = headers.get("x-death")
+        # A producer may set any header, x-death too: read it only if it has RabbitMQ's shape.
+        last_death = deaths[0] if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict) else {}
+        origin_queue = q_name(str(last_death.get("queue") or delivery.method.routing_key.removesuffix(".XQ")))
         return {
             "delivery_key": delivery_key(origin_queue, headers.get(DEAD_LETTER_ID_HEADER)),
             "queue_name": origin_queue[:255],
@@ -159,7 +163,7 @@ class DeadLetterArchive:
             "headers": headers,
             "dead_at": self._clock.now(),
             "correlation_id": _text(delivery.properties.correlation_id, 64),
-            "reason": _text(headers.get(REASON_HEADER) or deaths[0].get("reason") or "rejected", 64),
+            "reason": _text(headers.get(REASON_HEADER) or last_death.get("reason") or "rejected", 64),
             "last_error": _text(headers.get(ERROR_HEADER), MAX_ERROR_CHARS),
             "attempts": 0,
         }
