@@ -10,7 +10,6 @@ from dramatiq.middleware import (
     Callbacks,
     CurrentMessage,
     Pipelines,
-    Retries,
     ShutdownNotifications,
     TimeLimit,
 )
@@ -19,6 +18,7 @@ from shared.ledger import JobLedger
 from shared.middleware.correlation import CorrelationIds
 from shared.middleware.job_ledger import JobLedgerMiddleware
 from shared.middleware.metrics import JobMetrics
+from shared.middleware.scheduled_retries import ScheduledRetries
 
 # Connection defaults that fail fast instead of hanging a request or a start-up; a URL that
 # names its own values keeps them.
@@ -65,7 +65,7 @@ def build_broker(
     if ledger is not None:
         middleware.append(JobLedgerMiddleware(ledger))
     # Retries last: its "after" hook runs first, so the ledger sees its verdict.
-    middleware.append(Retries(max_retries=0))
+    middleware.append(ScheduledRetries(max_retries=0))
     broker = RabbitmqBroker(
         url=with_connection_defaults(amqp_url), confirm_delivery=True, middleware=middleware
     )

@@ -3,10 +3,11 @@
 An undecodable or invalid event is dead-lettered with the reason, and the consumer goes on; so
 is a well-formed one that ``accept`` refuses with a ``PermanentError`` (an unknown template).
 A dependency that is down (database, broker) is a transient failure: the delivery is requeued.
+Any other exception (a validator or handler that fails in a way nobody foresaw) is left to the
+``QueueConsumer``, which dead-letters the delivery with the exception's text.
 """
 
 import json
-import logging
 from collections.abc import Callable
 
 from pydantic import ValidationError
@@ -14,25 +15,15 @@ from sqlalchemy.exc import OperationalError
 
 from shared.amqp_consumer import Delivery
 from shared.correlation import correlation_scope
-from shared.dead_letters import ERROR_HEADER, REASON_HEADER
 from shared.errors import PermanentError, TransientError
 from shared.intake import Acceptance
 from shared.schemas import Message
-from shared.topology import dead_letter_queue
-
-logger = logging.getLogger("herald.event_consumer")
 
 Count = Callable[[str, str], None]
 
 
 def dead_letter_with_reason(delivery: Delivery, reason: str, error: str) -> None:
-    # A plain nack would only say "rejected"; publishing to the dead-letter queue ourselves
-    # (confirmed) before acking keeps the reason with the message.
-    delivery.publish(
-        dead_letter_queue(delivery.queue_name), delivery.body, {REASON_HEADER: reason, ERROR_HEADER: error}
-    )
-    delivery.ack()
-    logger.warning("event dead-lettered", extra={"reason": reason, "error": error})
+    delivery.dead_letter_with_reason(reason, error)
 
 
 def validation_reason(error: ValidationError) -> tuple[str, str]:

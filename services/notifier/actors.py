@@ -31,6 +31,7 @@ def route_actor(function, route: ActorRoute, backoff: BackoffSchedule, **options
         actor_name=route.actor_name,
         queue_name=route.queue_name,
         max_retries=backoff.max_retries,
+        backoff=backoff,
         throws=(PermanentError, ValidationError),
         job_type=route.job_type,
         **options,

@@ -19,7 +19,8 @@ logger = logging.getLogger("herald.jobs")
 
 def describe_error(exception: BaseException) -> str:
     cause = exception.__cause__ if isinstance(exception, dramatiq.Retry) and exception.__cause__ else exception
-    return f"{type(cause).__name__}: {cause}"
+    # PostgreSQL refuses NUL in text, and an error about hostile input may quote it.
+    return f"{type(cause).__name__}: {cause}".replace("\x00", "\ufffd")
 
 
 def dead_reason(exception: BaseException) -> str:

@@ -95,7 +95,7 @@ def add_notification(session, id_, created_days_ago, *, in_app=False, read=False
 
 def add_dead_letter(session, n, dead_days_ago=0):
     session.add(
-        DeadLetter(fingerprint=f"f-{n}", queue_name="notifier.critical", reason="permanent_error",
+        DeadLetter(delivery_key=f"f-{n}", queue_name="notifier.critical", reason="permanent_error",
                    body=b"{}", headers={}, dead_at=days_ago(dead_days_ago))
     )
 
