@@ -8,7 +8,7 @@ given and what is allowed (``NOTIFIER_PORT=abc is not valid: expected an integer
 """
 
 import shlex
-from typing import Annotated, Literal, get_args, get_origin
+from typing import Annotated, Literal, TypeVar, get_args, get_origin
 from urllib.parse import urlsplit
 
 from annotated_types import Ge, Le
@@ -31,6 +31,14 @@ class UnsafeSettings(ValueError):
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("refusing to start in production: " + "; ".join(problems))
+        self.problems = problems
+
+
+class InvalidSettings(Exception):
+    """Settings that cannot be used, with one line per problem for the operator."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
         self.problems = problems
 
 
@@ -115,6 +123,17 @@ class PlatformSettings(BaseSettings):
             if problems:
                 raise UnsafeSettings(problems)
         return self
+
+
+AnySettings = TypeVar("AnySettings", bound=BaseSettings)
+
+
+def load_settings(settings_class: type[AnySettings]) -> AnySettings:
+    """The settings from the environment and ``.env``, or InvalidSettings naming every bad one."""
+    try:
+        return settings_class()
+    except ValidationError as error:
+        raise InvalidSettings(settings_problems(error, settings_class)) from None
 
 
 def settings_problems(error: ValidationError, settings_class: type[BaseSettings]) -> list[str]:
