@@ -115,14 +115,15 @@ def up() -> int:
 
 
 def _check_database_and_broker(settings: PlatformSettings, migrate_first: bool) -> list[str]:
-    """What is wrong with the database or RabbitMQ; in development the schema is brought up to
-    date first (when nothing else is wrong), so a fresh checkout just runs."""
+    """What is wrong with the database or RabbitMQ. In development, when nothing is, the schema is
+    brought up to date, so a fresh checkout just runs."""
     engine = build_engine(settings.database_url)
     try:
-        if migrate_first and _schema_behind(engine):
+        problems = dependency_problems(settings, engine, schema_must_be_current=settings.is_production)
+        if not problems and migrate_first and _schema_behind(engine):
             logger.info("bringing the database schema up to date (development)")
             upgrade_to_head(engine)
-        return dependency_problems(settings, engine, schema_must_be_current=migrate_first or settings.is_production)
+        return problems
     finally:
         engine.dispose()
 
