@@ -4,11 +4,13 @@ A service that cannot reach its database or RabbitMQ, or finds the schema behind
 stops at once with one clear line (``StartupError``) instead of failing later, per request.
 """
 
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from urllib.parse import urlsplit
 
+import pika.exceptions
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from pika.adapters.blocking_connection import BlockingChannel
 from prometheus_client import CollectorRegistry
@@ -29,7 +31,8 @@ from shared.topology import IngressQueue, dead_letter_queue
 
 
 class StartupError(Exception):
-    """A dependency is missing at start-up; the message is meant for the operator, as is."""
+    """A dependency is missing at start-up; the message (one line per problem) is meant for the
+    operator, as is."""
 
 
 @dataclass
@@ -60,19 +63,59 @@ def safe_url(url: str) -> str:
 
 
 def check_dependencies(settings: PlatformSettings, engine: Engine) -> None:
-    """Raise StartupError unless the database (at the current schema) and RabbitMQ answer."""
+    """Raise StartupError, one line per problem, unless the database (at the current schema) and
+    RabbitMQ both answer."""
+    problems = dependency_problems(settings, engine)
+    if problems:
+        raise StartupError("\n".join(problems))
+
+
+def dependency_problems(settings: PlatformSettings, engine: Engine, *, schema_must_be_current: bool = True) -> list[str]:
+    """What keeps the database or RabbitMQ from serving Herald, in words; both are checked."""
+    problems = []
     try:
-        behind = pending_migrations(engine)  # connects: it is the database check too
+        if pending_migrations(engine) and schema_must_be_current:  # connects: the database check too
+            problems.append("the database schema is not up to date: run `herald migrate` first")
     except SQLAlchemyError as error:
-        raise StartupError(
-            f"cannot reach the database at {safe_url(settings.database_url)}: {type(error).__name__}"
-        ) from error
-    if behind:
-        raise StartupError("the database schema is not up to date: run `herald migrate` first")
+        problems.append(f"cannot reach the database at {safe_url(settings.database_url)}: {database_problem(error)}")
     try:
         broker_check(settings.amqp_url)()
     except Exception as error:  # pika raises a family of unrelated errors for "cannot connect"
-        raise StartupError(f"cannot reach RabbitMQ at {safe_url(settings.amqp_url)}: {type(error).__name__}") from error
+        problems.append(f"cannot reach RabbitMQ at {safe_url(settings.amqp_url)}: {broker_problem(error)}")
+    return problems
+
+
+def database_problem(error: SQLAlchemyError) -> str:
+    """Why a connection failed, in words (psycopg and sqlite give only an exception class)."""
+    cause = getattr(error, "orig", None) or error
+    code = getattr(cause, "sqlstate", None)
+    text = str(cause)
+    if code == "3D000" or ("database" in text and "does not exist" in text):
+        return "no such database"
+    if code in ("28P01", "28000") or "password authentication failed" in text or "role" in text:
+        return "bad credentials (user or password refused)"
+    if "Connection refused" in text:
+        return "connection refused (is PostgreSQL running there?)"
+    if "failed to resolve host" in text:
+        return "unknown host"
+    if "unable to open database file" in text:
+        return "cannot open the SQLite file (does its directory exist and is it writable?)"
+    return f"{type(cause).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
+
+
+def broker_problem(error: Exception) -> str:
+    if isinstance(error, pika.exceptions.ProbableAuthenticationError):
+        return "bad credentials (user or password refused)"
+    if isinstance(error, pika.exceptions.ProbableAccessDeniedError):
+        return "no such vhost (or the user may not use it)" if "not found" in str(error) else "access to the vhost refused"
+    if isinstance(error, socket.gaierror):
+        return "unknown host"
+    text = f"{error} {error!r}".lower()  # pika's connection errors say what happened only in repr
+    if "refused" in text:
+        return "connection refused (is RabbitMQ running there?)"
+    if isinstance(error, TimeoutError) or "timed out" in text or "timeout" in text:
+        return "timed out"
+    return type(error).__name__
 
 
 def build_platform(settings: PlatformSettings, *, runs_workers: bool, clock: Clock | None = None) -> Platform:

@@ -1,10 +1,10 @@
 from pydantic import Field
 
-from shared.settings import PlatformSettings
+from shared.settings import PlatformSettings, Port
 
 
 class AuthEventsSettings(PlatformSettings):
-    auth_events_port: int = 8001
+    auth_events_port: Port = 8001
     #: Processes ``herald up`` starts, sharing the port (SO_REUSEPORT) and the queues. One Python
     #: process uses one core at most: under load, give it as many as there are cores.
     auth_events_processes: int = Field(default=1, ge=1)

@@ -2,11 +2,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.settings import PlatformSettings
+from shared.settings import PlatformSettings, Port
 
 
 class NotifierSettings(PlatformSettings):
-    notifier_port: int = 8002
+    notifier_port: Port = 8002
     #: Processes ``herald up`` starts, sharing the port (SO_REUSEPORT) and the queues; each has
     #: the worker threads below. One Python process uses one core at most.
     notifier_processes: int = Field(default=1, ge=1)
@@ -46,8 +46,12 @@ class NotifierSettings(PlatformSettings):
         problems = super().production_problems()
         if self.email_transport in ("log", "outbox"):
             problems.append(f"EMAIL_TRANSPORT={self.email_transport} delivers no email")
+        return problems + self.transport_problems()
+
+    def transport_problems(self) -> list[str]:
+        """What keeps the chosen email transport from working at all (in any environment)."""
         if self.email_transport == "sendgrid" and not self.sendgrid_api_key:
-            problems.append("EMAIL_TRANSPORT=sendgrid needs SENDGRID_API_KEY")
+            return ["EMAIL_TRANSPORT=sendgrid needs SENDGRID_API_KEY"]
         if self.email_transport == "smtp" and not self.smtp_url:
-            problems.append("EMAIL_TRANSPORT=smtp needs SMTP_URL")
-        return problems
+            return ["EMAIL_TRANSPORT=smtp needs SMTP_URL, e.g. smtp://user:pass@host:587?starttls=true"]
+        return []

@@ -3,11 +3,11 @@ from pydantic import Field, field_validator
 from services.scheduler.crontab import crontab_trigger
 from shared.schemas.base import known_time_zone
 from shared.schemas.scheduler import MAX_DIGESTS_PER_BATCH
-from shared.settings import PlatformSettings
+from shared.settings import PlatformSettings, Port
 
 
 class SchedulerSettings(PlatformSettings):
-    scheduler_port: int = 8003
+    scheduler_port: Port = 8003
     #: Time zone the recurring schedules' cron expressions are read in.
     scheduler_timezone: str = "UTC"
     #: How often the due scan looks for digest schedules that have come due.
@@ -34,5 +34,9 @@ class SchedulerSettings(PlatformSettings):
     )
     @classmethod
     def _valid_cron(cls, expression: str) -> str:
-        crontab_trigger(expression, "UTC")  # raises ValueError with the reason
+        try:
+            crontab_trigger(expression, "UTC")
+        except ValueError as error:  # the message starts with the expression, which is shown already
+            reason = str(error).removeprefix(f"{expression!r}: ").replace("Error validating expression ", "")
+            raise ValueError(f"expected a five-field cron expression (minute hour day month weekday): {reason}") from None
         return expression
