@@ -75,7 +75,7 @@ class HeraldProcess:
     def scheduler(self) -> str:
         return self.url("SCHEDULER_PORT")
 
-    def start(self, timeout: float = 30.0) -> "HeraldProcess":
+    def start(self, timeout: float = 60.0) -> "HeraldProcess":
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
