@@ -84,7 +84,7 @@ def schedules(_args) -> int:
 def run(args) -> int:
     service_module = importlib.import_module(SERVICES[args.service])
     settings = service_module.SETTINGS_CLASS()
-    configure_logging(args.service, settings.log_level)
+    configure_logging(args.service, settings.log_level, settings.log_format)
     run_until_signalled([service_module.bootstrap(settings)])
     return 0
 
@@ -93,7 +93,7 @@ def up(_args) -> int:
     # Every service's settings are checked before any starts, so a bad value is one message.
     processes = {name: importlib.import_module(module).SETTINGS_CLASS().processes for name, module in SERVICES.items()}
     settings = PlatformSettings()
-    configure_logging("herald", settings.log_level)
+    configure_logging("herald", settings.log_level, settings.log_format)
     engine = build_engine(settings.database_url)
     try:
         if not settings.is_production and _reachable(engine) and pending_migrations(engine):
