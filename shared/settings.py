@@ -60,6 +60,8 @@ class PlatformSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     admin_token: str = ""
     log_level: str = "INFO"
+    #: ``auto``: readable text when stderr is a terminal, JSON lines otherwise.
+    log_format: Literal["auto", "text", "json"] = "auto"
     #: When set, every route that takes events or requests from other services
     #: (``POST /v1/events``, ``/v1/notifications``, ``/v1/users/...``, ``/v1/digest-schedules``)
     #: needs ``X-API-Key``.

@@ -106,7 +106,7 @@ def up() -> int:
     preflight = check_settings_and_ports()
     platform = next(iter(preflight.settings.values()), None)  # every service shares these fields
     if platform is not None:
-        configure_logging("herald", platform.log_level)
+        configure_logging("herald", platform.log_level, platform.log_format)
         migrate_first = not preflight.problems and not platform.is_production
         preflight.other_problems += _check_database_and_broker(platform, migrate_first)
     if preflight.problems:
@@ -217,7 +217,7 @@ def run(
         raise typer.BadParameter(f"name one of {', '.join(SERVICES)}", param_hint="SERVICE")
     entry = CATALOGUE[service.value]
     settings = load_settings(entry.settings_class())
-    configure_logging(entry.name, settings.log_level)
+    configure_logging(entry.name, settings.log_level, settings.log_format)
     from shared.runtime import run_until_signalled
 
     run_until_signalled([importlib.import_module(entry.module).bootstrap(settings)])
@@ -279,7 +279,7 @@ def send_test_email(
     from services.notifier.settings import NotifierSettings
 
     settings = load_settings(NotifierSettings)
-    configure_logging("herald", settings.log_level)  # the log transport "sends" to the log
+    configure_logging("herald", settings.log_level, settings.log_format)  # the log transport "sends" to the log
     try:
         sent = send(settings, to, locale.value if locale else None)
     except CannotSend as error:
