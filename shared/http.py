@@ -1,14 +1,18 @@
 """What every Herald HTTP API shares: problem+json errors, health routes, the admin bearer token."""
 
 import hmac
+import logging
 from collections.abc import Callable
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
+
+logger = logging.getLogger("herald.http")
 
 
 def problem(status: int, title: str, detail: str | None = None, headers: dict | None = None, **extra) -> JSONResponse:
@@ -31,6 +35,46 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, error: RequestValidationError):
         return problem(422, "Invalid request", errors=validation_errors(error.errors()))
+
+    app.add_middleware(UnexpectedErrorsAnswered)
+
+
+class UnexpectedErrorsAnswered:
+    """Answers an exception no handler took with a problem+json 500, logs it with its
+    traceback, and ends it there, so the keep-alive connection stays usable.
+
+    Not an ``exception_handler(Exception)``: Starlette's ServerErrorMiddleware, which runs those,
+    re-raises the exception after answering; uvicorn then closes the connection under the
+    client, whose next request on it is reset. This middleware sits inside it (outside the
+    routes and the handlers above) and does not re-raise. When the answer had already started,
+    the only honest end is to let the server log it and close the connection: it goes on.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answer_started = False
+
+        async def send_noting_the_start(message: Message) -> None:
+            nonlocal answer_started
+            answer_started = answer_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_the_start)
+        except Exception:
+            if answer_started:  # uvicorn logs it and closes the connection
+                raise
+            logger.exception(
+                "unexpected error answering a request", extra={"method": scope["method"], "path": scope["path"]}
+            )
+            await problem(500, "Internal Server Error", "The server met an unexpected error; it is logged.")(
+                scope, receive, send
+            )
 
 
 def install_health_routes(app: FastAPI, checks: dict[str, Callable[[], None]]) -> None:

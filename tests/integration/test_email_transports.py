@@ -226,6 +226,27 @@ def test_sendgrid_payload_is_what_sendgrid_accepts():
     assert validate_mail_send_body(build_sendgrid_payload(mongolian_email())) == []
 
 
+def test_sendgrid_payload_is_the_documented_v3_body():
+    email = mongolian_email(headers={"List-Unsubscribe": "<https://herald.test/u>"})
+
+    assert build_sendgrid_payload(email) == {
+        "personalizations": [{"to": [{"email": "bat@example.mn", "name": "Бат"}]}],
+        "from": {"email": "no-reply@herald.test", "name": "Herald"},
+        "subject": SUBJECT,
+        "content": [{"type": "text/plain", "value": TEXT}, {"type": "text/html", "value": HTML}],
+        "custom_args": {"herald_job_id": email.idempotency_key},
+        "headers": {"List-Unsubscribe": "<https://herald.test/u>"},
+    }
+
+
+def test_sendgrid_payload_leaves_out_names_and_headers_it_does_not_have():
+    body = build_sendgrid_payload(mongolian_email(to_name="", from_header="no-reply@herald.test"))
+
+    assert body["personalizations"] == [{"to": [{"email": "bat@example.mn"}]}]
+    assert body["from"] == {"email": "no-reply@herald.test"}
+    assert "headers" not in body
+
+
 @pytest.mark.parametrize(
     ("mutate", "field"),
     [

@@ -4,8 +4,6 @@ from datetime import datetime, timezone
 from email.utils import parseaddr, parsedate_to_datetime
 
 import httpx
-from sendgrid.helpers.mail import CustomArg, From, Header, Mail, To
-from sendgrid.helpers.mail.exceptions import SendGridException
 
 from services.notifier.adapters.addresses import with_ascii_domain
 from services.notifier.email import OutgoingEmail, PermanentEmailError, TransientEmailError
@@ -18,23 +16,28 @@ _TRANSIENT_CLIENT_STATUSES = frozenset({408, 429})
 
 
 def build_sendgrid_payload(email: OutgoingEmail) -> dict:
-    """The JSON body of ``POST /v3/mail/send`` for ``email``."""
+    """The JSON body of ``POST /v3/mail/send`` for ``email``: one recipient, text and HTML.
+
+    Built directly rather than through the ``sendgrid`` package's helpers: the request goes
+    through our own httpx client, and the body is small and documented, so the helpers only
+    added a dependency between the email and its JSON.
+    """
     from_name, from_address = parseaddr(email.from_header)
-    try:
-        mail = Mail(
-            from_email=From(from_address, from_name or None),
-            to_emails=To(with_ascii_domain(email.to_address), email.to_name or None),
-            subject=email.subject,
-            plain_text_content=email.text,
-            html_content=email.html,
-        )
-    except SendGridException as exc:
-        # The helpers refuse content that looks like a SendGrid API key; so would every retry.
-        raise PermanentEmailError(f"SendGrid helpers refused the email: {exc!r}") from exc
-    mail.custom_arg = CustomArg(JOB_ID_ARG, email.idempotency_key)
-    for name, value in email.headers.items():
-        mail.header = Header(name, value)
-    return mail.get()
+    payload = {
+        "personalizations": [{"to": [_address(with_ascii_domain(email.to_address), email.to_name)]}],
+        "from": _address(from_address, from_name),
+        "subject": email.subject,
+        # SendGrid requires text/plain first when both are given.
+        "content": [{"type": "text/plain", "value": email.text}, {"type": "text/html", "value": email.html}],
+        "custom_args": {JOB_ID_ARG: email.idempotency_key},
+    }
+    if email.headers:
+        payload["headers"] = dict(email.headers)
+    return payload
+
+
+def _address(address: str, name: str) -> dict:
+    return {"email": address, "name": name} if name else {"email": address}
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
