@@ -2,7 +2,9 @@
 
 import hmac
 import logging
+import re
 from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -37,6 +39,38 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(422, "Invalid request", errors=validation_errors(error.errors()))
 
     app.add_middleware(UnexpectedErrorsAnswered)
+    app.add_middleware(RequestLineChecked)
+
+
+#: What no path or query value of Herald's means, and PostgreSQL cannot store or compare (NUL).
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class RequestLineChecked:
+    """Refuses, with a 400, a path or query that is not UTF-8 or holds a control character,
+    before any route passes it to the database (a NUL in a job id was a 500 on PostgreSQL)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            problem_with_it = _request_line_problem(scope.get("raw_path") or scope["path"].encode(), scope["query_string"])
+            if problem_with_it:
+                await problem(400, "Invalid request", problem_with_it)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _request_line_problem(raw_path: bytes, query_string: bytes) -> str | None:
+    for part, raw in (("path", raw_path), ("query", query_string.replace(b"+", b" "))):
+        try:
+            text = unquote_to_bytes(raw).decode("utf-8")
+        except UnicodeDecodeError:
+            return f"the {part} is not UTF-8"
+        if _CONTROL_CHARACTER.search(text):
+            return f"the {part} holds a control character"
+    return None
 
 
 class UnexpectedErrorsAnswered:

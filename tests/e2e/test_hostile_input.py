@@ -9,6 +9,7 @@ reason and its error, and the queues drain.
 
 import copy
 import json
+import re
 import uuid
 import zoneinfo
 from concurrent.futures import ThreadPoolExecutor
@@ -320,3 +321,25 @@ def test_every_poison_message_is_archived_once_with_its_reason_and_error(hostile
         timeout=60,
         what="every queue drained",
     )
+
+
+HOSTILE_PARAMETERS = ["\x00", "a\x00b", "\r\n", "\ud800", "x" * 5000, "-1", "99999999999999999999999", "1e400", "NaN", "../..", "%", "Asia"]
+
+
+def test_every_get_route_answers_hostile_path_and_query_parameters_well(hostile_herald, http):
+    """Every GET route each service documents, with each parameter made hostile."""
+    process, _ = hostile_herald
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    for base in (process.auth_events, process.notifier, process.scheduler):
+        spec = http.get(f"{base}/openapi.json").json()
+        for path, operations in spec["paths"].items():
+            if "get" not in operations:
+                continue
+            parameters = operations["get"].get("parameters", [])
+            for hostile in HOSTILE_PARAMETERS:
+                segment = quote(hostile.encode("utf-8", "surrogatepass"), safe="")
+                url = base + re.sub(r"\{[^}]+\}", segment, path)
+                query = {p["name"]: hostile.encode("utf-8", "surrogatepass") for p in parameters if p["in"] == "query"}
+                response = http.get(url, params=query, headers=auth)
+                assert response.status_code < 500, f"GET {path} with {hostile[:20]!r}: {response.status_code} {response.text[:300]}"
+                assert_answered_well(response)
