@@ -1,8 +1,12 @@
 """``POST`` an event over HTTP: the same validation, idempotency and answers on every service.
 
 202 ``{"event_id","job_id","status":"enqueued"}``; the same event_id again: 200 with the original
-job_id and ``"duplicate": true``; 422 invalid (problem+json with each error); 401 bad key; 413
-too large; 503 with Retry-After when the broker cannot confirm (never a 202 that is later lost).
+job_id, the job's status now (``completed`` for one done long ago) and ``"duplicate": true``; 422
+invalid (problem+json with each error); 401 bad key; 413 too large; 503 with Retry-After when the
+broker cannot confirm (never a 202 that is later lost).
+
+The route reads the raw body itself (to refuse an oversized one before reading it all, and to
+answer in problem+json), so FastAPI does not know its model: ``event_openapi`` tells the API docs.
 """
 
 import hmac
@@ -19,6 +23,7 @@ from shared.errors import PermanentError
 from shared.http import problem, validation_errors
 from shared.intake import Acceptance
 from shared.publisher import PublishFailed
+from shared.ledger import JobStatus
 from shared.schemas import Message
 
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -61,12 +66,85 @@ def require_api_key(api_keys: list[str]) -> Callable[[Request], None]:
     return check
 
 
+def inline_json_schema(model: type[Message]) -> dict:
+    """``model``'s JSON Schema with its ``$defs`` written in place, so it stands alone in the
+    OpenAPI document (no component names to collide with another model's)."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node):
+        if isinstance(node, dict):
+            reference = node.get("$ref", "")
+            if reference.startswith("#/$defs/"):
+                siblings = {key: value for key, value in node.items() if key != "$ref"}
+                return resolve({**definitions[reference.removeprefix("#/$defs/")], **siblings})
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return resolve(schema)
+
+
+def _problem_response(description: str) -> dict:
+    return {"description": description, "content": {"application/problem+json": {"schema": {"type": "object"}}}}
+
+
+def event_openapi(model: type[Message], example: dict, max_body_bytes: int) -> dict:
+    """The request body, headers and answers of an event route, for ``/docs``."""
+    answer = {
+        "type": "object",
+        "properties": {
+            "event_id": {"type": "string"},
+            "job_id": {"type": "string"},
+            "status": {"type": "string", "enum": [status.value for status in JobStatus]},
+            "duplicate": {"type": "boolean"},
+        },
+        "required": ["event_id", "job_id", "status"],
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": inline_json_schema(model), "example": example}},
+        },
+        "parameters": [
+            {
+                "name": "X-API-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "one of INGRESS_API_KEYS, when that is set",
+            },
+            {
+                "name": CORRELATION_HEADER,
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "follows the event into the logs; one is made up when absent",
+            },
+        ],
+        "responses": {
+            "202": {"description": "Accepted: the job is enqueued", "content": {"application/json": {"schema": answer}}},
+            "200": {
+                "description": "The same event_id again: the original job, its status now, and `duplicate: true`",
+                "content": {"application/json": {"schema": answer}},
+            },
+            "401": _problem_response("Missing or wrong X-API-Key"),
+            "413": _problem_response(f"Body over {max_body_bytes} bytes"),
+            "422": _problem_response("Invalid event: `errors` lists each problem, or `detail` says why"),
+            "503": _problem_response("Not recorded (the broker did not confirm, or the database is down): retry after `Retry-After` s"),
+        },
+    }
+
+
 def install_event_route(
     app: FastAPI,
     path: str,
     model: type[Message],
     accept: Callable[[Message], Acceptance],
     *,
+    job_status: Callable[[str], str | None],
+    example: dict,
     api_keys: list[str],
     max_body_bytes: int,
     count: Callable[[str, str], None],
@@ -74,12 +152,24 @@ def install_event_route(
     """``POST path`` validates the body as ``model`` and calls ``accept`` (blocking) with it.
 
     ``accept`` may raise ``PermanentError`` for an event that is well-formed but cannot be
-    served (an unknown template): a 422 with its message.
+    served (an unknown template): a 422 with its message. ``job_status`` (blocking) reads a
+    job's status now, for the answer to a duplicate. ``example`` is the body ``/docs`` offers.
     """
 
     limiter = anyio.CapacityLimiter(ACCEPT_CONCURRENCY)
 
-    @app.post(path, status_code=202)
+    def accept_and_report(event: Message) -> tuple[Acceptance, str]:
+        acceptance = accept(event)
+        # A new job is enqueued by definition; a duplicate may have finished long ago.
+        status = job_status(acceptance.job_id) if acceptance.duplicate else None
+        return acceptance, status or JobStatus.ENQUEUED.value
+
+    @app.post(
+        path,
+        status_code=202,
+        summary=f"Send a {example['type']} event",
+        openapi_extra=event_openapi(model, example, max_body_bytes),
+    )
     async def post_event(request: Request):
         if not valid_api_key(request.headers.get("x-api-key"), api_keys):
             count("http", "refused")
@@ -97,7 +187,7 @@ def install_event_route(
 
         with correlation_scope(request.headers.get(CORRELATION_HEADER)) as correlation_id:
             try:
-                acceptance = await anyio.to_thread.run_sync(accept, event, limiter=limiter)
+                acceptance, status = await anyio.to_thread.run_sync(accept_and_report, event, limiter=limiter)
             except PermanentError as error:
                 count("http", "invalid")
                 return problem(422, "Invalid event", str(error))
@@ -109,7 +199,7 @@ def install_event_route(
                     f"{type(error).__name__}: the event was not recorded",
                     headers={"Retry-After": str(RETRY_AFTER_S)},
                 )
-        answer = {"event_id": acceptance.event_id, "job_id": acceptance.job_id, "status": "enqueued"}
+        answer = {"event_id": acceptance.event_id, "job_id": acceptance.job_id, "status": status}
         headers = {CORRELATION_HEADER: correlation_id}
         count("http", "duplicate" if acceptance.duplicate else "accepted")
         if acceptance.duplicate:
