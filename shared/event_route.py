@@ -6,7 +6,7 @@ invalid (problem+json with each error); 401 bad key; 413 too large; 503 with Ret
 broker cannot confirm (never a 202 that is later lost).
 
 The route reads the raw body itself (to refuse an oversized one before reading it all, and to
-answer in problem+json), so FastAPI does not know its model: ``event_openapi`` tells the API docs.
+answer in problem+json), so FastAPI does not know its model: ``shared.event_docs`` tells /docs.
 """
 
 import hmac
@@ -21,9 +21,10 @@ from sqlalchemy.exc import OperationalError
 from shared.correlation import correlation_scope
 from shared.errors import PermanentError
 from shared.http import problem, validation_errors
+from shared.event_docs import event_openapi
 from shared.intake import Acceptance
-from shared.publisher import PublishFailed
 from shared.ledger import JobStatus
+from shared.publisher import PublishFailed
 from shared.schemas import Message
 
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -66,77 +67,6 @@ def require_api_key(api_keys: list[str]) -> Callable[[Request], None]:
     return check
 
 
-def inline_json_schema(model: type[Message]) -> dict:
-    """``model``'s JSON Schema with its ``$defs`` written in place, so it stands alone in the
-    OpenAPI document (no component names to collide with another model's)."""
-    schema = model.model_json_schema()
-    definitions = schema.pop("$defs", {})
-
-    def resolve(node):
-        if isinstance(node, dict):
-            reference = node.get("$ref", "")
-            if reference.startswith("#/$defs/"):
-                siblings = {key: value for key, value in node.items() if key != "$ref"}
-                return resolve({**definitions[reference.removeprefix("#/$defs/")], **siblings})
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    return resolve(schema)
-
-
-def _problem_response(description: str) -> dict:
-    return {"description": description, "content": {"application/problem+json": {"schema": {"type": "object"}}}}
-
-
-def event_openapi(model: type[Message], example: dict, max_body_bytes: int) -> dict:
-    """The request body, headers and answers of an event route, for ``/docs``."""
-    answer = {
-        "type": "object",
-        "properties": {
-            "event_id": {"type": "string"},
-            "job_id": {"type": "string"},
-            "status": {"type": "string", "enum": [status.value for status in JobStatus]},
-            "duplicate": {"type": "boolean"},
-        },
-        "required": ["event_id", "job_id", "status"],
-    }
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": inline_json_schema(model), "example": example}},
-        },
-        "parameters": [
-            {
-                "name": "X-API-Key",
-                "in": "header",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": "one of INGRESS_API_KEYS, when that is set",
-            },
-            {
-                "name": CORRELATION_HEADER,
-                "in": "header",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": "follows the event into the logs; one is made up when absent",
-            },
-        ],
-        "responses": {
-            "202": {"description": "Accepted: the job is enqueued", "content": {"application/json": {"schema": answer}}},
-            "200": {
-                "description": "The same event_id again: the original job, its status now, and `duplicate: true`",
-                "content": {"application/json": {"schema": answer}},
-            },
-            "401": _problem_response("Missing or wrong X-API-Key"),
-            "413": _problem_response(f"Body over {max_body_bytes} bytes"),
-            "422": _problem_response("Invalid event: `errors` lists each problem, or `detail` says why"),
-            "503": _problem_response("Not recorded (the broker did not confirm, or the database is down): retry after `Retry-After` s"),
-        },
-    }
-
-
 def install_event_route(
     app: FastAPI,
     path: str,
@@ -168,7 +98,7 @@ def install_event_route(
         path,
         status_code=202,
         summary=f"Send a {example['type']} event",
-        openapi_extra=event_openapi(model, example, max_body_bytes),
+        openapi_extra=event_openapi(model, example, max_body_bytes, correlation_header=CORRELATION_HEADER),
     )
     async def post_event(request: Request):
         if not valid_api_key(request.headers.get("x-api-key"), api_keys):
