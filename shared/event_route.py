@@ -1,8 +1,12 @@
 """``POST`` an event over HTTP: the same validation, idempotency and answers on every service.
 
 202 ``{"event_id","job_id","status":"enqueued"}``; the same event_id again: 200 with the original
-job_id and ``"duplicate": true``; 422 invalid (problem+json with each error); 401 bad key; 413
-too large; 503 with Retry-After when the broker cannot confirm (never a 202 that is later lost).
+job_id, the job's status now (``completed`` for one done long ago) and ``"duplicate": true``; 422
+invalid (problem+json with each error); 401 bad key; 413 too large; 503 with Retry-After when the
+broker cannot confirm (never a 202 that is later lost).
+
+The route reads the raw body itself (to refuse an oversized one before reading it all, and to
+answer in problem+json), so FastAPI does not know its model: ``shared.event_docs`` tells /docs.
 """
 
 import hmac
@@ -17,7 +21,9 @@ from sqlalchemy.exc import OperationalError
 from shared.correlation import correlation_scope
 from shared.errors import PermanentError
 from shared.http import problem, validation_errors
+from shared.event_docs import event_openapi
 from shared.intake import Acceptance
+from shared.ledger import JobStatus
 from shared.publisher import PublishFailed
 from shared.schemas import Message
 
@@ -67,6 +73,8 @@ def install_event_route(
     model: type[Message],
     accept: Callable[[Message], Acceptance],
     *,
+    job_status: Callable[[str], str | None],
+    example: dict,
     api_keys: list[str],
     max_body_bytes: int,
     count: Callable[[str, str], None],
@@ -74,12 +82,24 @@ def install_event_route(
     """``POST path`` validates the body as ``model`` and calls ``accept`` (blocking) with it.
 
     ``accept`` may raise ``PermanentError`` for an event that is well-formed but cannot be
-    served (an unknown template): a 422 with its message.
+    served (an unknown template): a 422 with its message. ``job_status`` (blocking) reads a
+    job's status now, for the answer to a duplicate. ``example`` is the body ``/docs`` offers.
     """
 
     limiter = anyio.CapacityLimiter(ACCEPT_CONCURRENCY)
 
-    @app.post(path, status_code=202)
+    def accept_and_report(event: Message) -> tuple[Acceptance, str]:
+        acceptance = accept(event)
+        # A new job is enqueued by definition; a duplicate may have finished long ago.
+        status = job_status(acceptance.job_id) if acceptance.duplicate else None
+        return acceptance, status or JobStatus.ENQUEUED.value
+
+    @app.post(
+        path,
+        status_code=202,
+        summary=f"Send a {example['type']} event",
+        openapi_extra=event_openapi(model, example, max_body_bytes, correlation_header=CORRELATION_HEADER),
+    )
     async def post_event(request: Request):
         if not valid_api_key(request.headers.get("x-api-key"), api_keys):
             count("http", "refused")
@@ -97,7 +117,7 @@ def install_event_route(
 
         with correlation_scope(request.headers.get(CORRELATION_HEADER)) as correlation_id:
             try:
-                acceptance = await anyio.to_thread.run_sync(accept, event, limiter=limiter)
+                acceptance, status = await anyio.to_thread.run_sync(accept_and_report, event, limiter=limiter)
             except PermanentError as error:
                 count("http", "invalid")
                 return problem(422, "Invalid event", str(error))
@@ -109,7 +129,7 @@ def install_event_route(
                     f"{type(error).__name__}: the event was not recorded",
                     headers={"Retry-After": str(RETRY_AFTER_S)},
                 )
-        answer = {"event_id": acceptance.event_id, "job_id": acceptance.job_id, "status": "enqueued"}
+        answer = {"event_id": acceptance.event_id, "job_id": acceptance.job_id, "status": status}
         headers = {CORRELATION_HEADER: correlation_id}
         count("http", "duplicate" if acceptance.duplicate else "accepted")
         if acceptance.duplicate:

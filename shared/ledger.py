@@ -116,6 +116,17 @@ class JobLedger:
             job = session.get(Job, job_id)
             return JobView.of(job) if job else None
 
+    def status_of(self, job_id: str) -> str | None:
+        """The job's status now, or None when there is no such job."""
+        with self._session_factory() as session:
+            return session.scalar(select(_jobs.c.status).where(_jobs.c.job_id == job_id))
+
+    def get_many(self, job_ids: list[str]) -> list[JobView]:
+        """The jobs among ``job_ids`` that exist, oldest first."""
+        with self._session_factory() as session:
+            jobs = session.scalars(select(Job).where(Job.job_id.in_(job_ids)).order_by(Job.created_at, Job.job_id))
+            return [JobView.of(job) for job in jobs]
+
     def start_attempt(self, job_id: str, *, job_type: str, max_attempts: int, correlation_id: str | None) -> str | None:
         """Mark the job ``processing`` and count the attempt; a job nobody accepted is recorded now.
 

@@ -9,16 +9,18 @@ import os
 
 import pytest
 
-from tests.support.databases import PostgresSchema, postgres_reachable
+from tests.support.databases import PostgresSchema, postgres_problem
 from tests.support.rabbitmq import RabbitAdmin
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def _unavailable(what: str):
+def _unavailable(what: str, problem: str | None = None):
+    """Skip (fail under CI), saying why: ``problem`` is the real error when it is known."""
+    reason = problem or f"{what} is not reachable"
     if IN_CI:
-        pytest.fail(f"{what} is required under CI but is not reachable")
-    pytest.skip(f"{what} is not reachable")
+        pytest.fail(f"{what} is required under CI: {reason}")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +45,7 @@ def amqp_url(rabbit_admin, vhost):
 
 @pytest.fixture(scope="session")
 def postgres_available():
-    return postgres_reachable()
+    return postgres_problem() is None
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -53,7 +55,7 @@ def database_url(request, tmp_path, postgres_available):
         yield f"sqlite:///{tmp_path / 'herald.db'}"
         return
     if not postgres_available:
-        _unavailable("PostgreSQL")
+        _unavailable("PostgreSQL", postgres_problem())
     schema = PostgresSchema()
     yield schema.url
     schema.drop()

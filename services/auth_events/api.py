@@ -14,6 +14,17 @@ from shared.metrics import install_metrics_route
 from shared.schemas import UserSignedInV1
 
 
+#: The body ``/docs`` offers to "Try it out" with: a valid sign-in event.
+EXAMPLE_EVENT = {
+    "event_id": "0b7e6a0c-4a41-4a8e-9d1f-6a3f0e1c2b11",
+    "type": "auth.user.signed_in",
+    "version": 1,
+    "occurred_at": "2026-11-23T08:15:00Z",
+    "user": {"id": "u-123", "email": "bat@example.mn", "name": "Бат", "locale": "mn", "timezone": "Asia/Ulaanbaatar"},
+    "context": {"provider": "github", "ip_address": "203.0.113.7", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"},
+}
+
+
 @dataclass
 class AuthEventsApiDeps:
     handler_deps: AuthEventsDeps
@@ -34,6 +45,8 @@ def build_app(deps: AuthEventsApiDeps) -> FastAPI:
         "/v1/events",
         UserSignedInV1,
         partial(accept_signed_in, received_via="http", deps=deps.handler_deps),
+        job_status=deps.handler_deps.intake.ledger.status_of,
+        example=EXAMPLE_EVENT,
         api_keys=deps.api_keys,
         max_body_bytes=deps.max_event_bytes,
         count=deps.count,

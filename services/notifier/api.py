@@ -10,6 +10,16 @@ from shared.dead_letters import DeadLetterArchive
 from shared.http import install_health_routes, install_problem_handlers, require_admin
 from shared.ledger import JobLedger, JobStatus, JobView
 from shared.metrics import install_metrics_route
+from shared.topology import DELIVER_NOTIFICATION, RUN_MAINTENANCE, SEND_DIGESTS, SEND_SIGNIN_ALERT
+
+#: Every kind of job Herald accepts for an incoming event; each job's id is derived from the
+#: event's id (a digest batch's from its batch_id) and the job type, so it can be found from it.
+EVENT_JOB_ROUTES = (SEND_SIGNIN_ALERT, *DELIVER_NOTIFICATION.values(), SEND_DIGESTS, RUN_MAINTENANCE)
+
+
+def job_ids_for_event(event_id: str) -> list[str]:
+    """The ids the jobs of ``event_id`` would have, one per job type."""
+    return sorted({route.job_id_for(event_id) for route in EVENT_JOB_ROUTES})
 
 
 @dataclass
@@ -43,6 +53,12 @@ def build_app(deps: NotifierApiDeps) -> FastAPI:
     install_health_routes(app, deps.readiness_checks)
     install_metrics_route(app, deps.metrics_registry)
     admin = [Depends(require_admin(deps.admin_token))]
+
+    # Open like ``/v1/jobs/{job_id}``: the answer is a job's status, found from an id the caller has.
+    @app.get("/v1/jobs")
+    def find_jobs(event_id: str = Query(min_length=1, max_length=128, description="the event's event_id")):
+        jobs = deps.ledger.get_many(job_ids_for_event(event_id))
+        return {"event_id": event_id, "count": len(jobs), "items": [job_view(job) for job in jobs]}
 
     @app.get("/v1/jobs/{job_id}")
     def get_job(job_id: str):

@@ -37,7 +37,9 @@ MN = DigestCopy(
     intro="Өмнөх тоймоос хойш танд ирсэн мэдэгдлүүд ({count}):",
     times_note="Цагийг {zone} цагийн бүсээр харуулав.",
     more="…болон өөр {count} мэдэгдэл.",
-    footer="Та {product}-н {period} тоймд бүртгүүлсэн тул энэ имэйлийг хүлээн авлаа.",
+    # "{product} дахь" ("in {product}") needs no case ending on the name: a genitive suffix
+    # depends on the name's last sound (Herald-ын, Мэдээ-ний), which the copy cannot know.
+    footer="Та {product} дахь {period} тоймд бүртгүүлсэн тул энэ имэйлийг хүлээн авлаа.",
     item_time_format=DATE_TIME_FORMATS["mn"],
     month_names=MONTH_NAMES["mn"],
 )

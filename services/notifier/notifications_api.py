@@ -19,6 +19,21 @@ from shared.schemas import NotificationRequestedV1
 
 UserId = Path(min_length=1, max_length=128)
 
+#: The body ``/docs`` offers to "Try it out" with: a valid request, to the in-app inbox only.
+EXAMPLE_REQUEST = {
+    "event_id": "c2a4e0d6-8d3b-4f0e-b1b5-7a9e1f3c5d21",
+    "type": "notification.requested",
+    "version": 1,
+    "occurred_at": "2026-11-23T08:15:00Z",
+    "recipient": {"user_id": "u-123", "email": "bat@example.mn", "name": "Бат", "locale": "mn"},
+    "category": "comments",
+    "template": "comment_mention",
+    "data": {"author": "Сараа", "snippet": "Энийг харна уу", "url": "https://app.example.mn/c/1"},
+    "channels": ["in_app"],
+    "priority": "normal",
+    "delivery": "immediate",
+}
+
 
 @dataclass
 class NotificationApiDeps:
@@ -35,6 +50,8 @@ def install_notification_routes(app: FastAPI, deps: NotificationApiDeps) -> None
         "/v1/notifications",
         NotificationRequestedV1,
         partial(accept_notification, received_via="http", deps=handler_deps),
+        job_status=handler_deps.ledger.status_of,
+        example=EXAMPLE_REQUEST,
         api_keys=deps.api_keys,
         max_body_bytes=deps.max_event_bytes,
         count=deps.count,

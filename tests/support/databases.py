@@ -1,6 +1,7 @@
 """Databases for tests: a fresh SQLite file or in-memory database, or a schema of its own in
 PostgreSQL."""
 
+import functools
 import os
 import uuid
 
@@ -14,15 +15,29 @@ from shared.schema import metadata
 POSTGRES_URL = os.environ.get("HERALD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def postgres_reachable() -> bool:
+@functools.cache
+def postgres_problem() -> str | None:
+    """Why the tests cannot use ``POSTGRES_URL`` (the driver's own words), or None when they can.
+
+    The error is kept, not swallowed: a wrong password or a missing database is not "unreachable".
+    """
+    shown = sqlalchemy.make_url(POSTGRES_URL).render_as_string(hide_password=True)
     try:
         engine = sqlalchemy.create_engine(POSTGRES_URL)
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:
-        return False
+        try:
+            with engine.connect():
+                pass
+        finally:
+            engine.dispose()
+    except Exception as error:  # any failure to connect is a reason to skip (or fail under CI)
+        cause = getattr(error, "orig", None) or error
+        detail = " ".join(str(cause).split()) or "(no message)"
+        return f"PostgreSQL at {shown} (HERALD_TEST_POSTGRES_URL) cannot be used: {type(cause).__name__}: {detail}"
+    return None
+
+
+def postgres_reachable() -> bool:
+    return postgres_problem() is None
 
 
 class PostgresSchema:
