@@ -7,6 +7,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query
 from prometheus_client import CollectorRegistry
 
 from shared.dead_letters import DeadLetterArchive
+from shared.event_route import require_api_key
 from shared.http import install_health_routes, install_problem_handlers, require_admin
 from shared.ledger import JobLedger, JobStatus, JobView
 from shared.metrics import install_metrics_route
@@ -28,6 +29,8 @@ class NotifierApiDeps:
     dead_letters: DeadLetterArchive
     replay_publish: Callable[[str, bytes], None]
     admin_token: str
+    #: ``INGRESS_API_KEYS``: when set, a job's status needs one of them (DESIGN §4).
+    api_keys: list[str]
     readiness_checks: dict[str, Callable[[], None]]
     metrics_registry: CollectorRegistry
 
@@ -53,14 +56,14 @@ def build_app(deps: NotifierApiDeps) -> FastAPI:
     install_health_routes(app, deps.readiness_checks)
     install_metrics_route(app, deps.metrics_registry)
     admin = [Depends(require_admin(deps.admin_token))]
+    ingress = [Depends(require_api_key(deps.api_keys))]
 
-    # Open like ``/v1/jobs/{job_id}``: the answer is a job's status, found from an id the caller has.
-    @app.get("/v1/jobs")
+    @app.get("/v1/jobs", dependencies=ingress)
     def find_jobs(event_id: str = Query(min_length=1, max_length=128, description="the event's event_id")):
         jobs = deps.ledger.get_many(job_ids_for_event(event_id))
         return {"event_id": event_id, "count": len(jobs), "items": [job_view(job) for job in jobs]}
 
-    @app.get("/v1/jobs/{job_id}")
+    @app.get("/v1/jobs/{job_id}", dependencies=ingress)
     def get_job(job_id: str):
         job = deps.ledger.get(job_id)
         if job is None:

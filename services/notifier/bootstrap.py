@@ -112,6 +112,7 @@ def bootstrap(
             dead_letters=platform.dead_letters,
             replay_publish=lambda queue, body: publish_raw(broker, queue, body),
             admin_token=settings.admin_token,
+            api_keys=settings.ingress_api_keys,
             readiness_checks={
                 **platform.readiness_checks(),
                 "dead_letter_archiver": consumer_check(work_archiver),

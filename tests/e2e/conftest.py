@@ -90,7 +90,7 @@ class HeraldClient:
         return self.http.post(f"{self.process.auth_events}/v1/events", json=event, headers=headers)
 
     def job(self, job_id: str) -> dict:
-        response = self.http.get(f"{self.process.notifier}/v1/jobs/{job_id}")
+        response = self.http.get(f"{self.process.notifier}/v1/jobs/{job_id}", headers={"X-API-Key": INGRESS_KEY})
         assert response.status_code in (200, 404), response.text
         return response.json() if response.status_code == 200 else {}
 

@@ -67,7 +67,9 @@ def test_the_same_event_by_both_paths_and_again_is_one_job_and_one_email(client,
     job_id = first.json()["job_id"]
     job = client.wait_for_job(job_id, "completed")
     assert client.post_event(event).json()["status"] == "completed"
-    found = client.http.get(f"{herald.notifier}/v1/jobs", params={"event_id": event["event_id"]}).json()
+    found = client.http.get(
+        f"{herald.notifier}/v1/jobs", params={"event_id": event["event_id"]}, headers={"X-API-Key": "e2e-ingress-key"}
+    ).json()
     assert found["items"] == [job]
     # The ingress queue is consumed in order: once an event published after the copies has its
     # email, every copy has been handled.
@@ -228,7 +230,8 @@ def test_http_errors_are_problem_json(client, herald):
 
     assert client.admin("GET", "/v1/admin/dlq", token=None).status_code == 401
     assert client.admin("GET", "/v1/admin/dlq", token="wrong").status_code == 401
-    missing = client.http.get(f"{herald.notifier}/v1/jobs/no-such-job")
+    assert client.http.get(f"{herald.notifier}/v1/jobs/no-such-job").status_code == 401, "a job's status needs the key"
+    missing = client.http.get(f"{herald.notifier}/v1/jobs/no-such-job", headers={"X-API-Key": "e2e-ingress-key"})
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
 
 

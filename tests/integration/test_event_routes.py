@@ -62,6 +62,7 @@ def notifier(session_factory, clock, ledger):
             dead_letters=DeadLetterArchive(session_factory, ledger, clock),
             replay_publish=lambda *_: None,
             admin_token="",
+            api_keys=[],
             readiness_checks={},
             metrics_registry=CollectorRegistry(),
         )
@@ -199,3 +200,24 @@ def test_the_route_still_reads_the_body_itself(auth_events):
 
     too_large = auth_events.post("/v1/events", content=b"x" * (MAX_EVENT_BYTES + 1))
     assert too_large.status_code == 413 and too_large.headers["content-type"] == PROBLEM_JSON
+
+
+def test_a_jobs_status_needs_an_ingress_key_when_keys_are_set(session_factory):
+    ledger = JobLedger(session_factory, FakeClock())
+    app = build_notifier_app(
+        NotifierApiDeps(
+            ledger=ledger,
+            dead_letters=DeadLetterArchive(session_factory, ledger, FakeClock()),
+            replay_publish=lambda *_: None,
+            admin_token="",
+            api_keys=["the-key"],
+            readiness_checks={},
+            metrics_registry=CollectorRegistry(),
+        )
+    )
+    with TestClient(app) as client:
+        for url in ("/v1/jobs/no-such-job", "/v1/jobs?event_id=e-1"):
+            assert client.get(url).status_code == 401
+            assert client.get(url, headers={"X-API-Key": "wrong"}).status_code == 401
+        assert client.get("/v1/jobs/no-such-job", headers={"X-API-Key": "the-key"}).status_code == 404
+        assert client.get("/v1/jobs?event_id=e-1", headers={"X-API-Key": "the-key"}).json()["count"] == 0
