@@ -3,7 +3,6 @@
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dramatiq
-from prometheus_client import CollectorRegistry
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.middleware import (
     AgeLimit,
@@ -13,8 +12,9 @@ from dramatiq.middleware import (
     ShutdownNotifications,
     TimeLimit,
 )
+from prometheus_client import CollectorRegistry
 
-from shared.ledger import JobLedger
+from shared.jobs.ledger import JobLedger
 from shared.middleware.correlation import CorrelationIds
 from shared.middleware.job_ledger import JobLedgerMiddleware
 from shared.middleware.metrics import JobMetrics

@@ -1,7 +1,7 @@
 """The two kinds of failure every Herald job distinguishes.
 
 An actor lets a ``TransientError`` become a scheduled retry and a ``PermanentError`` a dead
-letter at once (see ``shared.retry_policy``). Adapters translate their own failures into these.
+letter at once (see ``shared.jobs.retry_policy``). Adapters translate their own failures into these.
 """
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from dramatiq.common import xq_name
 
-from shared.retry_policy import DEFAULT_BACKOFF, SIGNIN_ALERT_BACKOFF
+from shared.jobs.retry_policy import DEFAULT_BACKOFF, SIGNIN_ALERT_BACKOFF
 
 #: Topic exchange other services publish authentication facts to (routing key = event type).
 AUTH_EVENTS_EXCHANGE = "auth.events"

@@ -8,11 +8,10 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from services.auth_events.handlers import AuthEventsDeps, accept_signed_in
-from shared.event_route import install_event_route
-from shared.http import install_health_routes, install_problem_handlers
-from shared.metrics import install_metrics_route
 from shared.schemas import UserSignedInV1
-
+from shared.web.event_route import install_event_route
+from shared.web.http import install_health_routes, install_problem_handlers
+from shared.web.metrics import install_metrics_route
 
 #: The body ``/docs`` offers to "Try it out" with: a valid sign-in event.
 EXAMPLE_EVENT = {

@@ -7,17 +7,17 @@ from services.auth_events.api import AuthEventsApiDeps, build_app
 from services.auth_events.handlers import AuthEventsDeps, accept_signed_in
 from services.auth_events.retention import SignInRetention
 from services.auth_events.settings import AuthEventsSettings
-from shared.amqp_consumer import QueueConsumer
+from shared.amqp.consumer import QueueConsumer
+from shared.amqp.event_consumer import event_handler
+from shared.amqp.publisher import DramatiqPublisher
 from shared.clock import Clock
-from shared.event_consumer import event_handler
-from shared.health import consumer_check
-from shared.intake import JobIntake
-from shared.intake_metrics import IngressMetrics
-from shared.platform import build_platform, ingress_dead_letter_archiver
-from shared.publisher import DramatiqPublisher
-from shared.runtime import HttpServer, Service
+from shared.jobs.intake import JobIntake
+from shared.jobs.intake_metrics import IngressMetrics
+from shared.runtime.platform import build_platform, ingress_dead_letter_archiver
+from shared.runtime.service import HttpServer, Service
 from shared.schemas import MaintenanceDueV1, UserSignedInV1
 from shared.topology import AUTH_EVENTS_INGRESS, AUTH_EVENTS_MAINTENANCE, SEND_SIGNIN_ALERT
+from shared.web.health import consumer_check
 
 #: The settings this service reads; ``herald`` builds them first to fail fast on bad values.
 SETTINGS_CLASS = AuthEventsSettings

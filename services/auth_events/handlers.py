@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 
 from services.auth_events.adapters.signin_history import SignInHistory
-from shared.intake import Acceptance, JobIntake
+from shared.jobs.intake import Acceptance, JobIntake
 from shared.schemas import SendSignInAlertV1, UserSignedInV1
 from shared.topology import SEND_SIGNIN_ALERT
 

@@ -8,8 +8,8 @@ import shutil
 import signal
 import sys
 import tempfile
-from contextvars import ContextVar
 import threading
+from contextvars import ContextVar
 from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
@@ -22,11 +22,11 @@ from services.cli.catalogue import CATALOGUE, SERVICES
 from services.cli.preflight import check_settings_and_ports
 from services.cli.supervisor import ChildSpec, Supervisor
 from shared.db import build_engine
-from shared.logging import configure_logging
-from shared.metrics import MULTIPROCESS_DIR_ENV
 from shared.migrate import pending_migrations, upgrade_to_head
-from shared.platform import StartupError, dependency_problems
+from shared.runtime.logging import configure_logging
+from shared.runtime.platform import StartupError, dependency_problems
 from shared.settings import InvalidSettings, PlatformSettings, load_settings
+from shared.web.metrics import MULTIPROCESS_DIR_ENV
 
 #: Within the 15 s promised for the whole of ``herald up``.
 STOP_GRACE_S = 13.0
@@ -136,7 +136,7 @@ def _schema_behind(engine) -> bool:
 
 
 def _supervise(settings: dict[str, PlatformSettings]) -> int:
-    # A service in several processes sums its metrics over them from files (shared.metrics).
+    # A service in several processes sums its metrics over them from files (shared.web.metrics).
     metrics_dirs = {
         name: tempfile.mkdtemp(prefix=f"herald-{name}-metrics-")
         for name, service_settings in settings.items()
@@ -218,7 +218,7 @@ def run(
     entry = CATALOGUE[service.value]
     settings = load_settings(entry.settings_class())
     configure_logging(entry.name, settings.log_level, settings.log_format)
-    from shared.runtime import run_until_signalled
+    from shared.runtime.service import run_until_signalled
 
     run_until_signalled([importlib.import_module(entry.module).bootstrap(settings)])
     return 0
@@ -249,7 +249,7 @@ def schedules() -> int:
     """List the recurring schedules and their next runs (reads the settings only: no broker needed)."""
     from datetime import datetime, timezone
 
-    from services.scheduler.recurring import recurring_schedules
+    from services.scheduler.recurring.schedules import recurring_schedules
     from services.scheduler.settings import SchedulerSettings
 
     now = datetime.now(timezone.utc)

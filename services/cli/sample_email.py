@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 from pydantic import ValidationError
 
-from services.notifier.adapters.email_senders import build_email_sender
 from services.notifier.bootstrap import HTTP_TIMEOUT
-from services.notifier.email import PermanentEmailError, TransientEmailError
-from services.notifier.rendering import render_signin_alert
+from services.notifier.email.message import PermanentEmailError, TransientEmailError
+from services.notifier.email.transports.build import build_email_sender
 from services.notifier.settings import NotifierSettings
+from services.notifier.signin_alerts.rendering import render_signin_alert
 from shared.schemas.notifier import SendSignInAlertV1
 
 #: From the documentation range (RFC 5737), so it is nobody's real address.

@@ -3,13 +3,16 @@
 import dramatiq
 from pydantic import ValidationError
 
-from services.notifier import digests, handlers, maintenance, notifications
-from services.notifier.digests import DigestDeps
-from services.notifier.handlers import NotifierDeps
+from services.notifier import maintenance
+from services.notifier.digests import handlers as digests
+from services.notifier.digests.handlers import DigestDeps
 from services.notifier.maintenance.deps import MaintenanceDeps
-from services.notifier.notifications import NotificationDeps
+from services.notifier.notifications import handlers as notifications
+from services.notifier.notifications.handlers import NotificationDeps
+from services.notifier.signin_alerts import handlers
+from services.notifier.signin_alerts.handlers import NotifierDeps
 from shared.errors import PermanentError
-from shared.retry_policy import DEFAULT_BACKOFF, SIGNIN_ALERT_BACKOFF, BackoffSchedule, retry_on_schedule
+from shared.jobs.retry_policy import DEFAULT_BACKOFF, SIGNIN_ALERT_BACKOFF, BackoffSchedule, retry_on_schedule
 from shared.schemas import DeliverNotificationV1, RunMaintenanceV1, SendDigestsV1, SendSignInAlertV1
 from shared.topology import DELIVER_NOTIFICATION, RUN_MAINTENANCE, SEND_DIGESTS, SEND_SIGNIN_ALERT, ActorRoute
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from fastapi import Depends, FastAPI, HTTPException, Query
 from prometheus_client import CollectorRegistry
 
-from shared.dead_letters import DeadLetterArchive
-from shared.event_route import require_api_key
-from shared.http import install_health_routes, install_problem_handlers, require_admin
-from shared.ledger import JobLedger, JobStatus, JobView
-from shared.metrics import install_metrics_route
+from shared.jobs.dead_letters import DeadLetterArchive
+from shared.jobs.ledger import JobLedger, JobStatus, JobView
 from shared.topology import DELIVER_NOTIFICATION, RUN_MAINTENANCE, SEND_DIGESTS, SEND_SIGNIN_ALERT
+from shared.web.event_route import require_api_key
+from shared.web.http import install_health_routes, install_problem_handlers, require_admin
+from shared.web.metrics import install_metrics_route
 
 #: Every kind of job Herald accepts for an incoming event; each job's id is derived from the
 #: event's id (a digest batch's from its batch_id) and the job type, so it can be found from it.

@@ -5,33 +5,37 @@ from functools import partial
 import httpx
 
 from services.notifier.actors import declare_actors, declare_notification_actors, declare_scheduled_actors
-from services.notifier.adapters.delivery_log import DeliveryLog
-from services.notifier.adapters.digest_store import DigestStore
-from services.notifier.adapters.email_senders import build_email_sender
-from services.notifier.adapters.notification_store import NotificationStore, OutcomeLog
-from services.notifier.adapters.preference_store import PreferenceStore
 from services.notifier.api import NotifierApiDeps, build_app
-from services.notifier.digests import DigestDeps, DigestPolicy
-from services.notifier.email import EmailSender
-from services.notifier.handlers import NotifierDeps, SignInAlertPolicy
+from services.notifier.consumers import ScheduledEventsDeps, scheduled_events_handler
+from services.notifier.digests.handlers import DigestDeps, DigestPolicy
+from services.notifier.digests.store import DigestStore
+from services.notifier.email.delivery_log import DeliveryLog
+from services.notifier.email.message import EmailSender
+from services.notifier.email.transports.build import build_email_sender
 from services.notifier.maintenance.deps import MaintenanceDeps, RetentionPolicy, WatchdogPolicy
-from services.notifier.notification_templates import NotificationTemplates
-from services.notifier.notifications import NotificationDeps, accept_notification
-from services.notifier.notifications_api import NotificationApiDeps, install_notification_routes
-from services.notifier.scheduled_events import ScheduledEventsDeps, scheduled_events_handler
+from services.notifier.maintenance.routes import StatsApiDeps, install_stats_routes
+from services.notifier.notifications.handlers import NotificationDeps, accept_notification
+from services.notifier.notifications.preference_store import PreferenceStore
+from services.notifier.notifications.rendering import NotificationTemplates
+from services.notifier.notifications.routes import NotificationApiDeps, install_notification_routes
+from services.notifier.notifications.store import NotificationStore, OutcomeLog
 from services.notifier.settings import NotifierSettings
-from services.notifier.stats_api import StatsApiDeps, install_stats_routes
-from shared.amqp_consumer import QueueConsumer
+from services.notifier.signin_alerts.handlers import NotifierDeps, SignInAlertPolicy
+from shared.amqp.consumer import QueueConsumer
+from shared.amqp.event_consumer import event_handler
+from shared.amqp.publisher import DramatiqPublisher, publish_raw
 from shared.clock import Clock
-from shared.event_consumer import event_handler
-from shared.health import consumer_check
-from shared.intake import JobIntake
-from shared.intake_metrics import IngressMetrics
-from shared.metrics import LedgerCollector
-from shared.platform import Platform, StartupError, build_platform, dead_letter_archiver, ingress_dead_letter_archiver
-from shared.publisher import DramatiqPublisher, publish_raw
-from shared.rate_limit import SlidingWindowLimit
-from shared.runtime import HttpServer, Service, WorkerPool
+from shared.jobs.intake import JobIntake
+from shared.jobs.intake_metrics import IngressMetrics
+from shared.jobs.rate_limit import SlidingWindowLimit
+from shared.runtime.platform import (
+    Platform,
+    StartupError,
+    build_platform,
+    dead_letter_archiver,
+    ingress_dead_letter_archiver,
+)
+from shared.runtime.service import HttpServer, Service, WorkerPool
 from shared.schemas import NotificationRequestedV1
 from shared.topology import (
     NOTIFIER_BULK_QUEUE,
@@ -41,6 +45,8 @@ from shared.topology import (
     NOTIFIER_REQUESTS,
     NOTIFIER_SCHEDULED,
 )
+from shared.web.health import consumer_check
+from shared.web.metrics import LedgerCollector
 
 #: Outbound HTTP (SendGrid): bounded, because a worker thread cannot be interrupted mid-call.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)

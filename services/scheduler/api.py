@@ -5,9 +5,9 @@ from collections.abc import Callable
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
-from services.scheduler.recurring import RecurringSchedule
-from shared.http import install_health_routes, install_problem_handlers
-from shared.metrics import install_metrics_route
+from services.scheduler.recurring.schedules import RecurringSchedule
+from shared.web.http import install_health_routes, install_problem_handlers
+from shared.web.metrics import install_metrics_route
 
 
 def schedule_view(schedule: RecurringSchedule, next_run_at) -> dict:

@@ -4,17 +4,17 @@ data do the work: notifier builds digests and keeps its data, auth_events keeps 
 from functools import partial
 
 from services.scheduler.api import build_app
-from services.scheduler.digest_api import build_digest_schedules_router
-from services.scheduler.digest_scan import DigestScan
-from services.scheduler.maintenance_events import MaintenanceEmitter
+from services.scheduler.digest_schedules.routes import build_digest_schedules_router
+from services.scheduler.digest_schedules.scan import DigestScan
 from services.scheduler.metrics import DigestScheduleCollector, SchedulerMetrics
-from services.scheduler.recurring import DIGEST_SCAN, recurring_schedules
-from services.scheduler.runner import SchedulerRunner
+from services.scheduler.recurring.emitter import MaintenanceEmitter
+from services.scheduler.recurring.runner import SchedulerRunner
+from services.scheduler.recurring.schedules import DIGEST_SCAN, recurring_schedules
 from services.scheduler.settings import SchedulerSettings
+from shared.amqp.event_publisher import EventPublisher
 from shared.clock import Clock
-from shared.event_publisher import EventPublisher
-from shared.platform import build_platform
-from shared.runtime import HttpServer, Service
+from shared.runtime.platform import build_platform
+from shared.runtime.service import HttpServer, Service
 from shared.topology import AUTH_EVENTS_MAINTENANCE, NOTIFIER_SCHEDULED
 
 #: The settings this service reads; ``herald`` builds them first to fail fast on bad values.

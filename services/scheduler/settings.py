@@ -1,6 +1,6 @@
 from pydantic import Field, field_validator
 
-from services.scheduler.crontab import crontab_trigger
+from services.scheduler.recurring.crontab import crontab_trigger
 from shared.schemas.base import known_time_zone
 from shared.schemas.scheduler import MAX_DIGESTS_PER_BATCH
 from shared.settings import PlatformSettings, Port

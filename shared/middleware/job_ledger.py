@@ -11,7 +11,7 @@ from dramatiq.middleware import SkipMessage
 from pydantic import ValidationError
 
 from shared.errors import PermanentError
-from shared.ledger import JobLedger, JobStatus
+from shared.jobs.ledger import JobLedger, JobStatus
 from shared.middleware.correlation import OPTION as CORRELATION_OPTION
 
 logger = logging.getLogger("herald.jobs")

@@ -18,7 +18,7 @@ class JobMetrics(dramatiq.Middleware):
             "herald_job_duration_seconds", "Time one attempt took", ["actor"], buckets=DURATION_BUCKETS, registry=registry
         )
         self.in_progress = Gauge(
-            # livesum: with several processes (shared.metrics), the sum over those alive.
+            # livesum: with several processes (shared.web.metrics), the sum over those alive.
             "herald_jobs_in_progress", "Attempts running now", ["actor"], registry=registry, multiprocess_mode="livesum"
         )
         self._started: dict[str, float] = {}

@@ -13,7 +13,7 @@ import dramatiq
 from dramatiq.middleware import Retries
 
 from shared.errors import TransientError
-from shared.retry_policy import BackoffSchedule
+from shared.jobs.retry_policy import BackoffSchedule
 
 
 class ScheduledRetries(Retries):

@@ -4,7 +4,6 @@ server: duplicates, the rate limit, retries on schedule, dead letters, replay, p
 import json
 import uuid
 
-
 from shared.topology import SEND_SIGNIN_ALERT
 from tests.e2e.conftest import LIMIT_PER_HOUR
 from tests.support.events import publish_json, publish_to_auth_events, signed_in_event

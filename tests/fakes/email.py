@@ -3,7 +3,7 @@
 import threading
 from collections import deque
 
-from services.notifier.email import OutgoingEmail
+from services.notifier.email.message import OutgoingEmail
 
 
 class RecordingEmailSender:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from shared.publisher import Outgoing, PublishFailed
+from shared.amqp.publisher import Outgoing, PublishFailed
 from shared.topology import ActorRoute
 
 

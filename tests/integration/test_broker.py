@@ -10,11 +10,11 @@ import pytest
 
 from services.notifier.bootstrap import bootstrap as bootstrap_notifier
 from services.notifier.settings import NotifierSettings
+from shared.amqp.publisher import DramatiqPublisher, Outgoing, PublishFailed
 from shared.broker import build_broker
 from shared.db import build_engine, build_session_factory
-from shared.ledger import JobLedger, JobStatus
+from shared.jobs.ledger import JobLedger, JobStatus
 from shared.migrate import upgrade_to_head
-from shared.publisher import DramatiqPublisher, Outgoing, PublishFailed
 from shared.schemas import SendSignInAlertV1
 from shared.topology import SEND_SIGNIN_ALERT
 from tests.fakes.clock import FakeClock
@@ -181,7 +181,7 @@ def test_stopping_notifier_finishes_jobs_in_hand_and_leaves_the_rest_queued(amqp
 
 def test_a_dead_letter_consumer_keeps_a_delivery_it_failed_on(amqp_url):
     """On a dead-letter queue a rejected delivery would be gone: it is requeued instead."""
-    from shared.amqp_consumer import QueueConsumer
+    from shared.amqp.consumer import QueueConsumer
 
     seen = []
 

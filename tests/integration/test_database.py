@@ -6,15 +6,14 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy
-from sqlalchemy.exc import OperationalError
-
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.exc import OperationalError
 
 from shared.db import build_engine, build_session_factory, unit_of_work
-from shared.ledger import JobLedger, JobStatus
+from shared.jobs.ledger import JobLedger, JobStatus
+from shared.jobs.rate_limit import SlidingWindowLimit
 from shared.migrate import pending_migrations, upgrade_to_head
-from shared.rate_limit import SlidingWindowLimit
 from shared.schema import metadata
 from tests.fakes.clock import FakeClock
 from tests.support.databases import POSTGRES_URL, PostgresSchema

@@ -12,11 +12,11 @@ from services.auth_events.bootstrap import bootstrap as bootstrap_auth_events
 from services.auth_events.settings import AuthEventsSettings
 from services.notifier.bootstrap import bootstrap as bootstrap_notifier
 from services.notifier.settings import NotifierSettings
-from shared.amqp_consumer import DEAD_LETTER_ID_HEADER, QueueConsumer
+from shared.amqp.consumer import DEAD_LETTER_ID_HEADER, QueueConsumer
+from shared.amqp.event_consumer import event_handler
 from shared.db import build_engine, build_session_factory
-from shared.dead_letters import DeadLetter, DeadLetterArchive
-from shared.event_consumer import event_handler
-from shared.ledger import JobLedger
+from shared.jobs.dead_letters import DeadLetter, DeadLetterArchive
+from shared.jobs.ledger import JobLedger
 from shared.migrate import upgrade_to_head
 from shared.schemas import UserSignedInV1
 from shared.topology import (

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from services.notifier.adapters.digest_store import DigestStore
-from services.notifier.adapters.notification_store import OutcomeLog
-from services.notifier.adapters.preference_store import PreferenceStore
-from services.notifier.digests import DigestDeps, DigestOutcome, DigestPolicy, send_digests
-from services.notifier.preferences import Preferences
+from services.notifier.digests.handlers import DigestDeps, DigestOutcome, DigestPolicy, send_digests
+from services.notifier.digests.store import DigestStore
+from services.notifier.notifications.preference_store import PreferenceStore
+from services.notifier.notifications.preferences import Preferences
+from services.notifier.notifications.store import OutcomeLog
 from services.notifier.tables import Notification, NotificationOutcome
 from shared.db import unit_of_work
 from tests.fakes.clock import FakeClock

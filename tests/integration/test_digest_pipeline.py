@@ -17,12 +17,12 @@ from sqlalchemy import insert, select
 from services.notifier.bootstrap import bootstrap as bootstrap_notifier
 from services.notifier.settings import NotifierSettings
 from services.notifier.tables import DigestDelivery, Notification
-from services.scheduler.digest_scan import DigestScan
-from services.scheduler.digest_schedules import DigestScheduleFields, DigestSchedules
+from services.scheduler.digest_schedules.handlers import DigestScheduleFields, DigestSchedules
+from services.scheduler.digest_schedules.scan import DigestScan
 from services.scheduler.tables import DigestSchedule
+from shared.amqp.event_publisher import EventPublisher
 from shared.db import build_engine, build_session_factory
-from shared.event_publisher import EventPublisher
-from shared.ledger import Job, JobLedger, JobStatus
+from shared.jobs.ledger import Job, JobLedger, JobStatus
 from shared.migrate import upgrade_to_head
 from shared.schemas.scheduler import DigestDueV1
 from shared.topology import DELIVER_NOTIFICATION, NOTIFICATION_REQUESTED_KEY, NOTIFICATIONS_EXCHANGE

@@ -7,12 +7,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from services.scheduler.digest_scan import DigestScan
-from services.scheduler.digest_schedules import DigestScheduleFields, DigestSchedulePatch, DigestSchedules
+from services.scheduler.digest_schedules.handlers import DigestScheduleFields, DigestSchedulePatch, DigestSchedules
+from services.scheduler.digest_schedules.scan import DigestScan
 from services.scheduler.tables import DigestSchedule
+from shared.amqp.event_publisher import EventPublisher
+from shared.amqp.publisher import PublishFailed
 from shared.db import unit_of_work
-from shared.event_publisher import EventPublisher
-from shared.publisher import PublishFailed
 from tests.fakes.clock import FakeClock
 from tests.support.digests_due import DigestQueue
 from tests.support.waiting import wait_until

@@ -6,8 +6,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.scheduler.digest_api import build_digest_schedules_router
-from shared.http import install_problem_handlers
+from services.scheduler.digest_schedules.routes import build_digest_schedules_router
+from shared.web.http import install_problem_handlers
 from tests.fakes.clock import FakeClock
 
 API_KEY = "test-key"

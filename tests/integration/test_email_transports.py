@@ -16,13 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.notifier.adapters.email_senders import build_email_sender
-from services.notifier.adapters.log import LogSender
-from services.notifier.adapters.mime import build_mime_message
-from services.notifier.adapters.outbox import OutboxSender
-from services.notifier.adapters.sendgrid import SendGridSender, build_sendgrid_payload, parse_retry_after
-from services.notifier.adapters.smtp import SmtpEndpoint, SmtpSender
-from services.notifier.email import EmailSender, OutgoingEmail, PermanentEmailError, TransientEmailError
+from services.notifier.email.message import EmailSender, OutgoingEmail, PermanentEmailError, TransientEmailError
+from services.notifier.email.transports.build import build_email_sender
+from services.notifier.email.transports.log import LogSender
+from services.notifier.email.transports.mime import build_mime_message
+from services.notifier.email.transports.outbox import OutboxSender
+from services.notifier.email.transports.sendgrid import SendGridSender, build_sendgrid_payload, parse_retry_after
+from services.notifier.email.transports.smtp import SmtpEndpoint, SmtpSender
 from services.notifier.settings import NotifierSettings
 from tests.fakes.email import RecordingEmailSender
 from tests.support.sendgrid_server import ReceivedSendGridMail, SendGridTestServer, validate_mail_send_body

@@ -12,14 +12,14 @@ from services.auth_events.api import build_app as build_auth_events_app
 from services.auth_events.handlers import AuthEventsDeps
 from services.notifier.api import NotifierApiDeps
 from services.notifier.api import build_app as build_notifier_app
-from services.notifier.notifications_api import EXAMPLE_REQUEST, NotificationApiDeps, install_notification_routes
+from services.notifier.notifications.routes import EXAMPLE_REQUEST, NotificationApiDeps, install_notification_routes
 from shared.db import unit_of_work
-from shared.dead_letters import DeadLetterArchive
-from shared.http import PROBLEM_JSON
-from shared.intake import JobIntake
-from shared.ledger import JobLedger
+from shared.jobs.dead_letters import DeadLetterArchive
+from shared.jobs.intake import JobIntake
+from shared.jobs.ledger import JobLedger
 from shared.schemas import NotificationRequestedV1, UserSignedInV1
 from shared.topology import DELIVER_NOTIFICATION, RUN_MAINTENANCE, SEND_SIGNIN_ALERT
+from shared.web.http import PROBLEM_JSON
 from tests.fakes.clock import FakeClock
 from tests.fakes.publisher import RecordingPublisher
 from tests.support.notification_deps import notification_deps

@@ -7,9 +7,9 @@ import json
 from email.parser import Parser
 from email.policy import default as default_policy
 
-from services.notifier.adapters.outbox import OutboxSender
-from shared.dead_letters import DeadLetterArchive
-from shared.ledger import JobStatus
+from services.notifier.email.transports.outbox import OutboxSender
+from shared.jobs.dead_letters import DeadLetterArchive
+from shared.jobs.ledger import JobStatus
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
 from tests.integration.test_notification_delivery import job_id_of, notification_request, notifier  # noqa: F401

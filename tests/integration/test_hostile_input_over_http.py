@@ -12,10 +12,10 @@ from prometheus_client import CollectorRegistry
 from services.auth_events.adapters.signin_history import SignInHistory
 from services.auth_events.api import AuthEventsApiDeps, build_app
 from services.auth_events.handlers import AuthEventsDeps
-from services.notifier.notifications_api import NotificationApiDeps, install_notification_routes
-from shared.http import PROBLEM_JSON, install_problem_handlers
-from shared.intake import JobIntake
-from shared.ledger import JobLedger
+from services.notifier.notifications.routes import NotificationApiDeps, install_notification_routes
+from shared.jobs.intake import JobIntake
+from shared.jobs.ledger import JobLedger
+from shared.web.http import PROBLEM_JSON, install_problem_handlers
 from tests.fakes.clock import FakeClock
 from tests.fakes.publisher import RecordingPublisher
 from tests.support.messages import example_messages, replaced, string_leaves

@@ -1,5 +1,5 @@
 """Error answers on a real server: the app set up as every Herald API is (problem handlers),
-served by shared.runtime.HttpServer (uvicorn), called over one kept-alive httpx connection."""
+served by shared.runtime.service.HttpServer (uvicorn), called over one kept-alive httpx connection."""
 
 import logging
 from collections.abc import Iterator
@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 
-from shared.http import PROBLEM_JSON, install_problem_handlers
-from shared.runtime import HttpServer
+from shared.runtime.service import HttpServer
+from shared.web.http import PROBLEM_JSON, install_problem_handlers
 from tests.support.herald_process import free_port
 
 

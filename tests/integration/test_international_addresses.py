@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.notifier.adapters.addresses import with_ascii_domain
-from services.notifier.adapters.outbox import OutboxSender
-from services.notifier.adapters.sendgrid import SendGridSender
-from services.notifier.adapters.smtp import SmtpSender
-from services.notifier.email import OutgoingEmail, PermanentEmailError
+from services.notifier.email.message import OutgoingEmail, PermanentEmailError
+from services.notifier.email.transports.addresses import with_ascii_domain
+from services.notifier.email.transports.outbox import OutboxSender
+from services.notifier.email.transports.sendgrid import SendGridSender
+from services.notifier.email.transports.smtp import SmtpSender
 from tests.support.sendgrid_server import SendGridTestServer
 from tests.support.smtp_server import SmtpTestServer
 

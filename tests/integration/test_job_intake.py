@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from services.auth_events.adapters.signin_history import SignInHistory
 from services.auth_events.tables import SignInRecord
+from shared.amqp.publisher import Outgoing, PublishFailed
 from shared.errors import PermanentError
-from shared.intake import MAX_BATCH, Acceptance, BatchLine, JobIntake
-from shared.ledger import Job, JobLedger
-from shared.publisher import Outgoing, PublishFailed
+from shared.jobs.intake import MAX_BATCH, Acceptance, BatchLine, JobIntake
+from shared.jobs.ledger import Job, JobLedger
 from shared.schemas import UserSignedInV1
 from shared.topology import SEND_SIGNIN_ALERT
 from tests.fakes.clock import FakeClock

@@ -10,7 +10,7 @@ from services.auth_events.bootstrap import bootstrap as bootstrap_auth_events
 from services.auth_events.retention import SignInRetention
 from services.auth_events.settings import AuthEventsSettings
 from services.auth_events.tables import SignInRecord
-from services.notifier.adapters.mime import build_mime_message, message_id_for
+from services.notifier.email.transports.mime import build_mime_message, message_id_for
 from services.notifier.maintenance import run_maintenance
 from services.notifier.maintenance.deps import MaintenanceDeps, RetentionPolicy, WatchdogPolicy
 from services.notifier.tables import (
@@ -21,10 +21,10 @@ from services.notifier.tables import (
     NotificationStat,
 )
 from shared.db import build_engine, build_session_factory, unit_of_work
-from shared.dead_letters import DeadLetter
 from shared.errors import PermanentError
-from shared.ledger import Job
-from shared.rate_limit import RateLimitHit
+from shared.jobs.dead_letters import DeadLetter
+from shared.jobs.ledger import Job
+from shared.jobs.rate_limit import RateLimitHit
 from shared.migrate import upgrade_to_head
 from shared.schemas import RunMaintenanceV1
 from shared.topology import RUN_MAINTENANCE, SCHEDULER_EXCHANGE, maintenance_key
@@ -343,7 +343,7 @@ def test_the_admin_api_shows_statistics_and_maintenance_runs(deps, session_facto
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from services.notifier.stats_api import StatsApiDeps, install_stats_routes
+    from services.notifier.maintenance.routes import StatsApiDeps, install_stats_routes
 
     with unit_of_work(session_factory) as session:
         add_outcome(session, "a", "sent", datetime(2026, 11, 23, 5, tzinfo=timezone.utc))

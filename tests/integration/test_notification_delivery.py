@@ -12,10 +12,15 @@ from services.notifier.bootstrap import bootstrap as bootstrap_notifier
 from services.notifier.settings import NotifierSettings
 from services.notifier.tables import Notification
 from shared.db import build_engine, build_session_factory
-from shared.dead_letters import DeadLetterArchive
-from shared.ledger import JobLedger, JobStatus
+from shared.jobs.dead_letters import DeadLetterArchive
+from shared.jobs.ledger import JobLedger, JobStatus
 from shared.migrate import upgrade_to_head
-from shared.topology import DELIVER_NOTIFICATION, NOTIFICATION_REQUESTED_KEY, NOTIFICATIONS_EXCHANGE, NOTIFIER_REQUESTS_QUEUE
+from shared.topology import (
+    DELIVER_NOTIFICATION,
+    NOTIFICATION_REQUESTED_KEY,
+    NOTIFICATIONS_EXCHANGE,
+    NOTIFIER_REQUESTS_QUEUE,
+)
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
 from tests.support.events import publish_json

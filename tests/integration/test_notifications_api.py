@@ -8,11 +8,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.notifier.notifications import deliver_notification
-from services.notifier.notifications_api import NotificationApiDeps, install_notification_routes
-from shared.http import PROBLEM_JSON, install_problem_handlers
-from shared.ledger import JobStatus
+from services.notifier.notifications.handlers import deliver_notification
+from services.notifier.notifications.routes import NotificationApiDeps, install_notification_routes
+from shared.jobs.ledger import JobStatus
 from shared.topology import DELIVER_NOTIFICATION
+from shared.web.http import PROBLEM_JSON, install_problem_handlers
 from tests.fakes.clock import FakeClock
 from tests.support.notification_deps import notification_deps, start_delivery
 

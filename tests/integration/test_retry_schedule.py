@@ -11,14 +11,14 @@ from dramatiq import Worker
 from services.notifier.actors import route_actor
 from services.notifier.bootstrap import bootstrap as bootstrap_notifier
 from services.notifier.settings import NotifierSettings
-from shared.amqp_consumer import QueueConsumer
+from shared.amqp.consumer import QueueConsumer
+from shared.amqp.publisher import DramatiqPublisher
 from shared.broker import build_broker
 from shared.db import build_engine, build_session_factory
-from shared.dead_letters import DeadLetterArchive
-from shared.ledger import JobLedger, JobStatus
+from shared.jobs.dead_letters import DeadLetterArchive
+from shared.jobs.ledger import JobLedger, JobStatus
+from shared.jobs.retry_policy import BackoffSchedule
 from shared.migrate import upgrade_to_head
-from shared.publisher import DramatiqPublisher
-from shared.retry_policy import BackoffSchedule
 from shared.schemas import SendSignInAlertV1
 from shared.topology import SEND_SIGNIN_ALERT, ActorRoute, dead_letter_queue
 from tests.fakes.clock import FakeClock

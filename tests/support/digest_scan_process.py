@@ -39,9 +39,9 @@ def scan_in_own_process(
     on SQLite the second scan waits for the first one's transaction, so they would never meet.
     """
     # Imported here: the parent only needs this module to name the function.
-    from services.scheduler.digest_scan import DigestScan
+    from services.scheduler.digest_schedules.scan import DigestScan
+    from shared.amqp.event_publisher import EventPublisher
     from shared.db import build_engine, build_session_factory, ping
-    from shared.event_publisher import EventPublisher
     from tests.fakes.clock import FakeClock
 
     engine = build_engine(database_url)

@@ -3,13 +3,13 @@ with a recording publisher in place of the broker and a recording email sender."
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.notifier.adapters.delivery_log import DeliveryLog
-from services.notifier.adapters.notification_store import NotificationStore, OutcomeLog
-from services.notifier.adapters.preference_store import PreferenceStore
-from services.notifier.notification_templates import NotificationTemplates
-from services.notifier.notifications import NotificationDeps
-from shared.intake import JobIntake
-from shared.ledger import JobLedger
+from services.notifier.email.delivery_log import DeliveryLog
+from services.notifier.notifications.handlers import NotificationDeps
+from services.notifier.notifications.preference_store import PreferenceStore
+from services.notifier.notifications.rendering import NotificationTemplates
+from services.notifier.notifications.store import NotificationStore, OutcomeLog
+from shared.jobs.intake import JobIntake
+from shared.jobs.ledger import JobLedger
 from shared.schemas import DeliverNotificationV1
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender

@@ -1,7 +1,7 @@
-"""The hand-off of group commit's lead (``shared.intake.BatchLine``), step by step on one thread,
+"""The hand-off of group commit's lead (``shared.jobs.intake.BatchLine``), step by step on one thread,
 so that the interleavings that once lost a slot are driven exactly rather than hoped for."""
 
-from shared.intake import BatchLine
+from shared.jobs.intake import BatchLine
 
 
 def test_below_the_limit_a_request_leads_a_batch_of_its_own_and_at_the_limit_it_waits():

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pika
 
-from shared.amqp_consumer import Delivery
-from shared.dead_letters import DeadLetterArchive
+from shared.amqp.consumer import Delivery
+from shared.jobs.dead_letters import DeadLetterArchive
 from tests.fakes.clock import FakeClock
 
 

@@ -1,6 +1,6 @@
 import dramatiq
 
-from shared.dead_letters import fresh_body
+from shared.jobs.dead_letters import fresh_body
 
 
 def test_a_replayed_dramatiq_message_starts_over_on_its_work_queue():

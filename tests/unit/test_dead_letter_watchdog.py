@@ -1,6 +1,6 @@
 """The dead-letter watchdog's alert email."""
 
-from services.notifier.adapters.mime import build_mime_message, message_id_for
+from services.notifier.email.transports.mime import build_mime_message, message_id_for
 from services.notifier.maintenance.deps import WatchdogPolicy
 from services.notifier.maintenance.watchdog import alert_email
 from shared.topology import RUN_MAINTENANCE

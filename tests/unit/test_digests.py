@@ -7,18 +7,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.notifier.adapters.digest_store import DigestStore
-from services.notifier.adapters.notification_store import OutcomeLog
-from services.notifier.adapters.preference_store import PreferenceStore
-from services.notifier.digests import DigestDeps, DigestOutcome, DigestPolicy, digest_job_id, send_digests
-from services.notifier.email import PermanentEmailError, TransientEmailError
-from services.notifier.preferences import Preferences
+from services.notifier.digests.handlers import DigestDeps, DigestOutcome, DigestPolicy, digest_job_id, send_digests
+from services.notifier.digests.store import DigestStore
+from services.notifier.email.message import PermanentEmailError, TransientEmailError
+from services.notifier.notifications.preference_store import PreferenceStore
+from services.notifier.notifications.preferences import Preferences
+from services.notifier.notifications.store import OutcomeLog
 from services.notifier.tables import DigestDelivery, Notification, NotificationOutcome
 from shared.db import unit_of_work
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
 from tests.support.databases import in_memory_session_factory
-from tests.support.digests_due import SCHEDULED_FOR, digest_due as digest, send_digests_command as batch
+from tests.support.digests_due import SCHEDULED_FOR
+from tests.support.digests_due import digest_due as digest
+from tests.support.digests_due import send_digests_command as batch
+
 
 @pytest.fixture
 def clock():

@@ -11,7 +11,7 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 
 from shared.correlation import correlation_scope
-from shared.logging import configure_logging
+from shared.runtime.logging import configure_logging
 from tests.support.waiting import wait_until
 
 LIBRARIES = ("apscheduler", "dramatiq", "httpx", "httpcore", "uvicorn.access", "alembic", "asyncio", "pika")

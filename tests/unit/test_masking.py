@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.masking import mask_email, mask_sensitive
+from shared.runtime.masking import mask_email, mask_sensitive
 
 
 def test_email_keeps_first_letter_and_domain():

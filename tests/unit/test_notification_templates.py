@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.notifier.notification_templates import (
+from services.notifier.notifications.rendering import (
     LOCALES,
     NotificationTemplates,
     TemplateDataError,

@@ -9,18 +9,18 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from services.notifier.email import PermanentEmailError, TransientEmailError
-from services.notifier.notification_templates import TemplateDataError, UnknownTemplate
-from services.notifier.notifications import (
+from services.notifier.email.message import PermanentEmailError, TransientEmailError
+from services.notifier.notifications.handlers import (
     DeliveryOutcome,
     NotificationDeps,
     accept_notification,
     deliver_notification,
 )
-from services.notifier.preferences import Preferences
+from services.notifier.notifications.preferences import Preferences
+from services.notifier.notifications.rendering import TemplateDataError, UnknownTemplate
 from services.notifier.tables import EmailDelivery, Notification, NotificationOutcome
 from shared.db import unit_of_work
-from shared.ledger import JobStatus
+from shared.jobs.ledger import JobStatus
 from shared.schemas import DeliverNotificationV1, NotificationRequestedV1
 from shared.topology import DELIVER_NOTIFICATION, NOTIFIER_BULK_QUEUE, NOTIFIER_CRITICAL_QUEUE
 from tests.fakes.clock import FakeClock

@@ -5,12 +5,12 @@ from datetime import datetime, timezone
 import pytest
 
 from services import cli
-from services.scheduler.crontab import crontab_trigger
-from services.scheduler.maintenance_events import maintenance_event
-from services.scheduler.recurring import recurring_schedules, scheduled_minute
-from services.scheduler.runner import warn_on_transient_failure
+from services.scheduler.recurring.crontab import crontab_trigger
+from services.scheduler.recurring.emitter import maintenance_event
+from services.scheduler.recurring.runner import warn_on_transient_failure
+from services.scheduler.recurring.schedules import recurring_schedules, scheduled_minute
 from services.scheduler.settings import SchedulerSettings
-from shared.publisher import PublishFailed
+from shared.amqp.publisher import PublishFailed
 
 TUESDAY = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)
 

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from shared.errors import PermanentError, TransientError
-from shared.retry_policy import SIGNIN_ALERT_BACKOFF, retry_on_schedule
+from shared.jobs.retry_policy import SIGNIN_ALERT_BACKOFF, retry_on_schedule
 
 
 def test_the_sign_in_schedule_is_five_attempts_two_four_eight_sixteen_seconds():

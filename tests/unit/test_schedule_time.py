@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.scheduler.schedule_time import ScheduleSpec, next_occurrence_after, occurrences_around
+from services.scheduler.digest_schedules.periods import ScheduleSpec, next_occurrence_after, occurrences_around
 from tests.fakes.clock import FakeClock
 
 UTC = timezone.utc

@@ -10,8 +10,8 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
 
 from shared.errors import PermanentError, TransientError
+from shared.jobs.retry_policy import MAX_REQUESTED_DELAY_MS, SIGNIN_ALERT_BACKOFF
 from shared.middleware.scheduled_retries import ScheduledRetries
-from shared.retry_policy import MAX_REQUESTED_DELAY_MS, SIGNIN_ALERT_BACKOFF
 
 
 class EnqueueDelays(dramatiq.Middleware):

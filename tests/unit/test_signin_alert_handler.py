@@ -9,13 +9,13 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from services.notifier.adapters.delivery_log import DeliveryLog
-from services.notifier.adapters.notification_store import OutcomeLog
-from services.notifier.email import PermanentEmailError, TransientEmailError
-from services.notifier.handlers import AlertOutcome, NotifierDeps, SignInAlertPolicy, send_signin_alert
+from services.notifier.email.delivery_log import DeliveryLog
+from services.notifier.email.message import PermanentEmailError, TransientEmailError
+from services.notifier.notifications.store import OutcomeLog
+from services.notifier.signin_alerts.handlers import AlertOutcome, NotifierDeps, SignInAlertPolicy, send_signin_alert
 from services.notifier.tables import NotificationOutcome
-from shared.ledger import JobLedger, JobStatus
-from shared.rate_limit import SlidingWindowLimit
+from shared.jobs.ledger import JobLedger, JobStatus
+from shared.jobs.rate_limit import SlidingWindowLimit
 from shared.schemas import SendSignInAlertV1
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from services.notifier.email import OutgoingEmail
-from services.notifier.rendering import display_provider, render_signin_alert
-from services.notifier.user_agent import describe_user_agent
+from services.notifier.email.message import OutgoingEmail
+from services.notifier.signin_alerts.rendering import display_provider, render_signin_alert
+from services.notifier.signin_alerts.user_agent import describe_user_agent
 from shared.schemas.notifier import SendSignInAlertV1
 
 CHROME_ON_MAC = (

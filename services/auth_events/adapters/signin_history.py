@@ -2,7 +2,7 @@
 
 from services.auth_events.tables import SignInRecord
 from shared.clock import Clock
-from shared.intake import KeptRow
+from shared.jobs.intake import KeptRow
 from shared.schemas import UserSignedInV1
 
 

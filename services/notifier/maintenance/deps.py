@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.notifier.email import EmailSender
+from services.notifier.email.message import EmailSender
 from shared.clock import Clock
 
 

@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Table, and_, false, or_
 
-from services.notifier.adapters.notification_store import DIGEST_PENDING
 from services.notifier.maintenance.deps import MaintenanceDeps, RetentionPolicy, TaskResult
+from services.notifier.notifications.store import DIGEST_PENDING
 from services.notifier.tables import DigestDelivery, EmailDelivery, MaintenanceRun, Notification, NotificationOutcome
 from shared.db import delete_in_batches
-from shared.dead_letters import DeadLetter
-from shared.ledger import Job, JobStatus
-from shared.rate_limit import RateLimitHit
+from shared.jobs.dead_letters import DeadLetter
+from shared.jobs.ledger import Job, JobStatus
+from shared.jobs.rate_limit import RateLimitHit
 from shared.schemas.scheduler import MaintenanceDueV1
 
 logger = logging.getLogger("herald.notifier.retention")

@@ -17,7 +17,7 @@ from services.notifier.maintenance.deps import MaintenanceDeps, TaskResult
 from services.notifier.tables import MaintenanceRun, Notification, NotificationOutcome, NotificationStat
 from shared.db import unit_of_work
 from shared.errors import PermanentError
-from shared.ledger import Job, JobStatus
+from shared.jobs.ledger import Job, JobStatus
 from shared.schemas import SECURITY_CATEGORY
 from shared.schemas.scheduler import MaintenanceDueV1
 from shared.topology import DELIVER_NOTIFICATION, SEND_SIGNIN_ALERT

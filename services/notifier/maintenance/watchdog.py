@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from services.notifier.email import OutgoingEmail, PermanentEmailError, TransientEmailError
+from services.notifier.email.message import OutgoingEmail, PermanentEmailError, TransientEmailError
 from services.notifier.maintenance.deps import MaintenanceDeps, TaskResult, WatchdogPolicy
 from services.notifier.maintenance.runs import latest_run
 from shared.db import unit_of_work
-from shared.dead_letters import DeadLetter
+from shared.jobs.dead_letters import DeadLetter
 from shared.schemas.scheduler import MaintenanceDueV1
 from shared.topology import RUN_MAINTENANCE
 

@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-23 23:24:01.334622
 """
 
-from alembic import op
 import sqlalchemy as sa
-import shared.db
+from alembic import op
 
+import shared.db
 
 revision = '0001'
 down_revision = None

@@ -5,10 +5,10 @@ Revises: 0001
 Create Date: 2026-11-24 01:18:20.030362
 """
 
-from alembic import op
 import sqlalchemy as sa
-import shared.db
+from alembic import op
 
+import shared.db
 
 revision = '0002'
 down_revision = '0001'

@@ -2,7 +2,7 @@
 
 The archive used to key each row on a hash of the message's bytes and headers, so distinct
 poison messages that looked alike were stored as one. The key is now the identity of the
-dead letter (``delivery_key``, see shared.dead_letters); the rows already there keep their old
+dead letter (``delivery_key``, see shared.jobs.dead_letters); the rows already there keep their old
 hashes, which are distinct, as their keys.
 
 Revision ID: 0003
@@ -10,9 +10,8 @@ Revises: 0002
 Create Date: 2026-11-25 10:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'
