@@ -37,24 +37,24 @@ class SignInAlertPolicy:
 
 
 @dataclass
-class NotifierDeps:
+class SignInAlertDeps:
     session_factory: sessionmaker[Session]
     ledger: JobLedger
     delivery_log: DeliveryLog
     rate_limit: SlidingWindowLimit
     email_sender: EmailSender
-    signin_alert_policy: SignInAlertPolicy
+    policy: SignInAlertPolicy
     #: What became of each alert, for the statistics.
     outcomes: OutcomeLog
 
 
-def send_signin_alert(command: SendSignInAlertV1, deps: NotifierDeps) -> AlertOutcome:
+def send_signin_alert(command: SendSignInAlertV1, deps: SignInAlertDeps) -> AlertOutcome:
     """Send the alert once per job, within the user's hourly limit.
 
     Safe to run twice (Dramatiq delivers at least once): a job already in the delivery log
     sends nothing, and its rate-limit slot is keyed by job id so it is not counted again.
     """
-    policy = deps.signin_alert_policy
+    policy = deps.policy
     with unit_of_work(deps.session_factory) as session:
         if deps.delivery_log.already_sent(session, command.job_id):
             logger.info("alert already sent; nothing to do", extra={"job_id": command.job_id})
@@ -104,7 +104,7 @@ def send_signin_alert(command: SendSignInAlertV1, deps: NotifierDeps) -> AlertOu
 
 
 def _record_outcome(
-    deps: NotifierDeps, session: Session, command: SendSignInAlertV1, outcome: str, reason: str | None = None
+    deps: SignInAlertDeps, session: Session, command: SendSignInAlertV1, outcome: str, reason: str | None = None
 ) -> None:
     deps.outcomes.record(
         session,
