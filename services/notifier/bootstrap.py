@@ -11,14 +11,14 @@ from services.notifier.digests.handlers import DigestDeps, DigestPolicy
 from services.notifier.digests.store import DigestStore
 from services.notifier.email.delivery_log import DeliveryLog
 from services.notifier.email.message import EmailSender
+from services.notifier.email.outcomes import OutcomeLog
 from services.notifier.email.transports.build import build_email_sender
 from services.notifier.maintenance.deps import MaintenanceDeps, RetentionPolicy, WatchdogPolicy
 from services.notifier.maintenance.routes import StatsApiDeps, install_stats_routes
 from services.notifier.notifications.handlers import NotificationDeps, accept_notification
-from services.notifier.notifications.preference_store import PreferenceStore
 from services.notifier.notifications.rendering import NotificationTemplates
 from services.notifier.notifications.routes import NotificationApiDeps, install_notification_routes
-from services.notifier.notifications.store import NotificationStore, OutcomeLog
+from services.notifier.notifications.store import NotificationStore, PreferenceStore
 from services.notifier.settings import NotifierSettings
 from services.notifier.signin_alerts.handlers import SignInAlertDeps, SignInAlertPolicy
 from shared.amqp.consumer import QueueConsumer

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from services.notifier.email.delivery_log import DeliveryLog
 from services.notifier.email.message import PermanentEmailError, TransientEmailError
-from services.notifier.notifications.store import OutcomeLog
+from services.notifier.email.outcomes import OutcomeLog
 from services.notifier.signin_alerts.handlers import AlertOutcome, SignInAlertDeps, SignInAlertPolicy, send_signin_alert
 from services.notifier.tables import NotificationOutcome
 from shared.jobs.ledger import JobLedger, JobStatus

@@ -13,13 +13,13 @@ own and win over data of the same name. Undefined variables are errors (StrictUn
 request missing data is refused at intake rather than rendered with holes.
 """
 
-from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
 import jinja2
 
 from services.notifier.email.locale_copy import MONTH_NAMES, salutation_fields
+from services.notifier.notifications.model import RenderedNotification
 from shared.errors import PermanentError
 
 LOCALES = ("en", "mn")
@@ -33,18 +33,6 @@ class UnknownTemplate(PermanentError):
 
 class TemplateDataError(PermanentError):
     """The data cannot fill the template: a variable is missing or has an unusable value."""
-
-
-@dataclass(frozen=True)
-class RenderedNotification:
-    template: str
-    locale: str
-    title: str
-    #: Plain text: the in-app body.
-    body: str
-    #: The whole plain-text email, and its HTML twin.
-    text: str
-    html: str
 
 
 #: The last line of every notification email, by locale ({product}).
