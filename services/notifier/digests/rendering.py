@@ -9,7 +9,7 @@ from services.notifier.email.message import OutgoingEmail
 from services.notifier.email.templates import email_templates
 from shared.schemas.scheduler import DigestDueV1
 
-_HTML_TEMPLATE, _TEXT_TEMPLATE = email_templates("digest")
+_HTML_TEMPLATE, _TEXT_TEMPLATE = email_templates("digests/digest")
 
 
 def render_digest(
