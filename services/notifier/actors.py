@@ -10,7 +10,7 @@ from services.notifier.maintenance.deps import MaintenanceDeps
 from services.notifier.notifications import handlers as notifications
 from services.notifier.notifications.handlers import NotificationDeps
 from services.notifier.signin_alerts import handlers
-from services.notifier.signin_alerts.handlers import NotifierDeps
+from services.notifier.signin_alerts.handlers import SignInAlertDeps
 from shared.errors import PermanentError
 from shared.jobs.retry_policy import DEFAULT_BACKOFF, SIGNIN_ALERT_BACKOFF, BackoffSchedule, retry_on_schedule
 from shared.schemas import DeliverNotificationV1, RunMaintenanceV1, SendDigestsV1, SendSignInAlertV1
@@ -41,7 +41,7 @@ def route_actor(function, route: ActorRoute, backoff: BackoffSchedule, **options
     )
 
 
-def declare_actors(broker: dramatiq.Broker, deps: NotifierDeps) -> list[dramatiq.Actor]:
+def declare_signin_alert_actors(broker: dramatiq.Broker, deps: SignInAlertDeps) -> list[dramatiq.Actor]:
     def send_signin_alert(payload: dict) -> None:
         command = SendSignInAlertV1.model_validate(payload)
         with retry_on_schedule(SIGNIN_ALERT_BACKOFF):

@@ -4,23 +4,23 @@ from functools import partial
 
 import httpx
 
-from services.notifier.actors import declare_actors, declare_notification_actors, declare_scheduled_actors
+from services.notifier.actors import declare_notification_actors, declare_scheduled_actors, declare_signin_alert_actors
 from services.notifier.api import NotifierApiDeps, build_app
 from services.notifier.consumers import ScheduledEventsDeps, scheduled_events_handler
 from services.notifier.digests.handlers import DigestDeps, DigestPolicy
 from services.notifier.digests.store import DigestStore
 from services.notifier.email.delivery_log import DeliveryLog
 from services.notifier.email.message import EmailSender
+from services.notifier.email.outcomes import OutcomeLog
 from services.notifier.email.transports.build import build_email_sender
 from services.notifier.maintenance.deps import MaintenanceDeps, RetentionPolicy, WatchdogPolicy
 from services.notifier.maintenance.routes import StatsApiDeps, install_stats_routes
 from services.notifier.notifications.handlers import NotificationDeps, accept_notification
-from services.notifier.notifications.preference_store import PreferenceStore
 from services.notifier.notifications.rendering import NotificationTemplates
 from services.notifier.notifications.routes import NotificationApiDeps, install_notification_routes
-from services.notifier.notifications.store import NotificationStore, OutcomeLog
+from services.notifier.notifications.store import NotificationStore, PreferenceStore
 from services.notifier.settings import NotifierSettings
-from services.notifier.signin_alerts.handlers import NotifierDeps, SignInAlertPolicy
+from services.notifier.signin_alerts.handlers import SignInAlertDeps, SignInAlertPolicy
 from shared.amqp.consumer import QueueConsumer
 from shared.amqp.event_consumer import event_handler
 from shared.amqp.publisher import DramatiqPublisher, publish_raw
@@ -73,7 +73,7 @@ def bootstrap(
     broker = platform.broker
     intake = JobIntake(platform.session_factory, platform.ledger, DramatiqPublisher(broker))
     notification_deps = build_notification_deps(settings, platform, intake, email_sender)
-    declare_actors(broker, build_signin_alert_deps(settings, platform, email_sender))
+    declare_signin_alert_actors(broker, build_signin_alert_deps(settings, platform, email_sender))
     declare_notification_actors(broker, notification_deps)
     declare_scheduled_actors(
         broker,
@@ -157,14 +157,14 @@ def bootstrap(
     )
 
 
-def build_signin_alert_deps(settings: NotifierSettings, platform: Platform, email_sender: EmailSender) -> NotifierDeps:
-    return NotifierDeps(
+def build_signin_alert_deps(settings: NotifierSettings, platform: Platform, email_sender: EmailSender) -> SignInAlertDeps:
+    return SignInAlertDeps(
         session_factory=platform.session_factory,
         ledger=platform.ledger,
         delivery_log=DeliveryLog(platform.clock),
         rate_limit=SlidingWindowLimit(platform.clock),
         email_sender=email_sender,
-        signin_alert_policy=SignInAlertPolicy(
+        policy=SignInAlertPolicy(
             product_name=settings.product_name,
             default_locale=settings.default_locale,
             from_header=settings.email_from,

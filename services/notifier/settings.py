@@ -49,7 +49,9 @@ class NotifierSettings(PlatformSettings):
         return problems + self.transport_problems()
 
     def transport_problems(self) -> list[str]:
-        """What keeps the chosen email transport from working at all (in any environment)."""
+        """What keeps the chosen email transport from working at all (in any environment): the one
+        statement of what each transport needs, asked by ``herald``'s preflight and, before it
+        builds a sender, by ``build_email_sender``."""
         if self.email_transport == "sendgrid" and not self.sendgrid_api_key:
             return ["EMAIL_TRANSPORT=sendgrid needs SENDGRID_API_KEY"]
         if self.email_transport == "smtp" and not self.smtp_url:

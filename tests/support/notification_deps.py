@@ -4,10 +4,10 @@ with a recording publisher in place of the broker and a recording email sender."
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier.email.delivery_log import DeliveryLog
+from services.notifier.email.outcomes import OutcomeLog
 from services.notifier.notifications.handlers import NotificationDeps
-from services.notifier.notifications.preference_store import PreferenceStore
 from services.notifier.notifications.rendering import NotificationTemplates
-from services.notifier.notifications.store import NotificationStore, OutcomeLog
+from services.notifier.notifications.store import NotificationStore, PreferenceStore
 from shared.jobs.intake import JobIntake
 from shared.jobs.ledger import JobLedger
 from shared.schemas import DeliverNotificationV1

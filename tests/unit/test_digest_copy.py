@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from services.notifier.digests.rendering import DigestItem, render_digest
+from services.notifier.digests.model import DigestItem
+from services.notifier.digests.rendering import render_digest
 from shared.schemas.scheduler import DigestDueV1
 from tests.support.digests_due import SCHEDULED_FOR, digest_due
 

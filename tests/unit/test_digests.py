@@ -10,9 +10,9 @@ from sqlalchemy import select
 from services.notifier.digests.handlers import DigestDeps, DigestOutcome, DigestPolicy, digest_job_id, send_digests
 from services.notifier.digests.store import DigestStore
 from services.notifier.email.message import PermanentEmailError, TransientEmailError
-from services.notifier.notifications.preference_store import PreferenceStore
+from services.notifier.email.outcomes import OutcomeLog
 from services.notifier.notifications.preferences import Preferences
-from services.notifier.notifications.store import OutcomeLog
+from services.notifier.notifications.store import PreferenceStore
 from services.notifier.tables import DigestDelivery, Notification, NotificationOutcome
 from shared.db import unit_of_work
 from tests.fakes.clock import FakeClock

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from services.notifier.email.delivery_log import DeliveryLog
 from services.notifier.email.message import PermanentEmailError, TransientEmailError
-from services.notifier.notifications.store import OutcomeLog
-from services.notifier.signin_alerts.handlers import AlertOutcome, NotifierDeps, SignInAlertPolicy, send_signin_alert
+from services.notifier.email.outcomes import OutcomeLog
+from services.notifier.signin_alerts.handlers import AlertOutcome, SignInAlertDeps, SignInAlertPolicy, send_signin_alert
 from services.notifier.tables import NotificationOutcome
 from shared.jobs.ledger import JobLedger, JobStatus
 from shared.jobs.rate_limit import SlidingWindowLimit
@@ -42,13 +42,13 @@ def clock():
 @pytest.fixture
 def deps(clock):
     session_factory = in_memory_session_factory()
-    return NotifierDeps(
+    return SignInAlertDeps(
         session_factory=session_factory,
         ledger=JobLedger(session_factory, clock),
         delivery_log=DeliveryLog(clock),
         rate_limit=SlidingWindowLimit(clock),
         email_sender=RecordingEmailSender(),
-        signin_alert_policy=SignInAlertPolicy("Herald", "en", "Herald <no-reply@localhost>", limit_per_hour=3),
+        policy=SignInAlertPolicy("Herald", "en", "Herald <no-reply@localhost>", limit_per_hour=3),
         outcomes=OutcomeLog(clock),
     )
 

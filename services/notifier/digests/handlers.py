@@ -32,12 +32,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier.digests.rendering import render_digest
 from services.notifier.digests.store import Coverage, DigestStore, ShownCategories
+from services.notifier.email.delivery import EMAIL_CHANNEL, SendLog, send_and_record
 from services.notifier.email.message import EmailSender, PermanentEmailError, TransientEmailError
-from services.notifier.notifications.preference_store import PreferenceStore
+from services.notifier.email.outcomes import OutcomeLog
 from services.notifier.notifications.preferences import Preferences
-from services.notifier.notifications.store import OutcomeLog
+from services.notifier.notifications.store import PreferenceStore
 from shared.db import unit_of_work
-from shared.runtime.masking import mask_email
 from shared.schemas import SECURITY_CATEGORY
 from shared.schemas.scheduler import DigestDueV1, SendDigestsV1
 from shared.topology import SEND_DIGESTS
@@ -46,7 +46,6 @@ logger = logging.getLogger("herald.notifier.digests")
 
 #: The category digests are recorded under, and the one a user opts out of to stop them.
 DIGEST_CATEGORY = "digest"
-EMAIL = "email"
 
 
 class DigestOutcome(StrEnum):
@@ -92,10 +91,10 @@ def plan_digest(digest: DigestDueV1, preferences: Preferences) -> DigestPlan:
     A user who muted digests (or everything) still gets the security ones: they cannot be muted.
     """
     coverage = Coverage(digest.recipient.user_id, digest.scheduled_for, digest.period_key, frozenset(digest.categories))
-    if not preferences.allows(DIGEST_CATEGORY, EMAIL):
+    if not preferences.allows(DIGEST_CATEGORY, EMAIL_CHANNEL):
         reason = "muted" if preferences.muted else "opted_out"
         return DigestPlan(coverage, ShownCategories(only=frozenset({SECURITY_CATEGORY})), reason)
-    opted_out = frozenset(category for category, _ in preferences.opt_outs if not preferences.allows(category, EMAIL))
+    opted_out = frozenset(category for category, _ in preferences.opt_outs if not preferences.allows(category, EMAIL_CHANNEL))
     return DigestPlan(coverage, ShownCategories(excluded=opted_out))
 
 
@@ -146,7 +145,8 @@ def send_digest(digest: DigestDueV1, deps: DigestDeps) -> DigestOutcome:
         # Everything covered is muted or opted out of: nothing to send, but the notifications are
         # done with (skipped, with the reason) rather than taken again every period.
         skipped = DigestOutcome(plan.skip_reason)
-        _finish(deps, digest, job_id, skipped, plan, outcome="skipped", reason=plan.skip_reason)
+        with unit_of_work(deps.session_factory) as session:
+            _record_done(session, deps, digest, job_id, skipped, plan, outcome="skipped", reason=plan.skip_reason)
         return skipped
 
     policy = deps.policy
@@ -160,33 +160,56 @@ def send_digest(digest: DigestDueV1, deps: DigestDeps) -> DigestOutcome:
         from_header=policy.from_header,
     )
     try:
-        provider_message_id = deps.email_sender.send(email)
-    except PermanentEmailError as error:
-        # The notifications stay pending: the next period may reach a corrected address.
-        _finish(deps, digest, job_id, DigestOutcome.FAILED, None, outcome="failed", reason="permanent_error")
-        logger.warning(
-            "digest refused by the email transport",
-            extra={"job_id": job_id, "to": mask_email(digest.recipient.email), "error": str(error)},
+        send_and_record(
+            email,
+            deps.email_sender,
+            deps.session_factory,
+            record=_DigestRecord(deps, digest, job_id, plan, len(items)),
+            log=SendLog(
+                logger,
+                "digest sent",
+                {"items": len(items), "more": more},
+                refused="digest refused by the email transport",
+                refusal_names_recipient=True,
+            ),
         )
+    except PermanentEmailError:
         return DigestOutcome.FAILED
-    _finish(
-        deps,
-        digest,
-        job_id,
-        DigestOutcome.SENT,
-        plan,
-        outcome="sent",
-        items=len(items),
-        provider_message_id=provider_message_id,
-    )
-    logger.info(
-        "digest sent",
-        extra={"job_id": job_id, "to": mask_email(digest.recipient.email), "items": len(items), "more": more},
-    )
     return DigestOutcome.SENT
 
 
-def _finish(
+@dataclass(frozen=True)
+class _DigestRecord:
+    """A digest's email, sent or refused: the period is done either way."""
+
+    deps: DigestDeps
+    digest: DigestDueV1
+    job_id: str
+    plan: DigestPlan
+    items: int
+
+    def sent(self, session: Session, transport: str, provider_message_id: str | None) -> None:
+        _record_done(
+            session,
+            self.deps,
+            self.digest,
+            self.job_id,
+            DigestOutcome.SENT,
+            self.plan,
+            outcome="sent",
+            items=self.items,
+            provider_message_id=provider_message_id,
+        )
+
+    def refused(self, session: Session) -> None:
+        # The notifications stay pending: the next period may reach a corrected address.
+        _record_done(
+            session, self.deps, self.digest, self.job_id, DigestOutcome.FAILED, None, outcome="failed", reason="permanent_error"
+        )
+
+
+def _record_done(
+    session: Session,
     deps: DigestDeps,
     digest: DigestDueV1,
     job_id: str,
@@ -199,28 +222,27 @@ def _finish(
     provider_message_id: str | None = None,
 ) -> None:
     """Record the period as done, and what became of the digest and of each notification it
-    covered (``plan``; None leaves them pending), in one transaction."""
+    covered (``plan``; None leaves them pending), in the caller's transaction."""
     user_id = digest.recipient.user_id
-    with unit_of_work(deps.session_factory) as session:
-        recorded = deps.store.record_delivery(
-            session,
-            schedule_id=digest.schedule_id,
-            period_key=digest.period_key,
-            user_id=user_id,
-            job_id=job_id,
-            outcome=delivery_outcome.value,
-            items=items,
-            provider_message_id=provider_message_id,
-        )
-        if not recorded:
-            return  # a concurrent run finished this period first
-        deps.outcomes.record(
-            session, job_id=job_id, user_id=user_id, category=DIGEST_CATEGORY, channel=EMAIL, outcome=outcome, reason=reason
-        )
-        if plan is None:
-            return
-        # Each notification's email outcome, under its own job and category, as immediate
-        # email records it: the statistics count digested notifications like any other. (A
-        # skipped digest listed nothing, so its plan shows none of them.)
-        deps.store.record_email_outcomes(session, plan.coverage, plan.shown, skip_reason=plan.skip_reason)
-        deps.store.mark_digested(session, plan.coverage)
+    recorded = deps.store.record_delivery(
+        session,
+        schedule_id=digest.schedule_id,
+        period_key=digest.period_key,
+        user_id=user_id,
+        job_id=job_id,
+        outcome=delivery_outcome.value,
+        items=items,
+        provider_message_id=provider_message_id,
+    )
+    if not recorded:
+        return  # a concurrent run finished this period first
+    deps.outcomes.record(
+        session, job_id=job_id, user_id=user_id, category=DIGEST_CATEGORY, channel=EMAIL_CHANNEL, outcome=outcome, reason=reason
+    )
+    if plan is None:
+        return
+    # Each notification's email outcome, under its own job and category, as immediate
+    # email records it: the statistics count digested notifications like any other. (A
+    # skipped digest listed nothing, so its plan shows none of them.)
+    deps.store.record_email_outcomes(session, plan.coverage, plan.shown, skip_reason=plan.skip_reason)
+    deps.store.mark_digested(session, plan.coverage)

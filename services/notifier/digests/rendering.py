@@ -1,23 +1,15 @@
 """Render a digest into an email in the recipient's language, with times in the digest's zone."""
 
-from dataclasses import dataclass
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from services.notifier.digests.copy import COPY_BY_LOCALE
+from services.notifier.digests.model import DigestItem
 from services.notifier.email.locale_copy import format_moment, salutation_fields
 from services.notifier.email.message import OutgoingEmail
 from services.notifier.email.templates import email_templates
 from shared.schemas.scheduler import DigestDueV1
 
-_HTML_TEMPLATE, _TEXT_TEMPLATE = email_templates("digest")
-
-
-@dataclass(frozen=True)
-class DigestItem:
-    title: str
-    body: str
-    created_at: datetime
+_HTML_TEMPLATE, _TEXT_TEMPLATE = email_templates("digests/digest")
 
 
 def render_digest(

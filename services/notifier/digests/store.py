@@ -10,8 +10,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, func, literal, null, select, true, update
 from sqlalchemy.orm import Session
 
-from services.notifier.digests.rendering import DigestItem
-from services.notifier.notifications.store import DIGEST_PENDING, replacing_failed_outcomes
+from services.notifier.digests.model import DigestItem
+from services.notifier.email.outcomes import replacing_failed_outcomes
+from services.notifier.notifications.store import DIGEST_PENDING
 from services.notifier.tables import DigestDelivery, Notification, NotificationOutcome
 from shared.clock import Clock
 from shared.db import UtcDateTime, dialect_insert, insert_ignoring_conflicts

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from services.notifier.email.delivery import send_and_record
 from services.notifier.email.message import OutgoingEmail, PermanentEmailError, TransientEmailError
 from services.notifier.maintenance.deps import MaintenanceDeps, TaskResult, WatchdogPolicy
 from services.notifier.maintenance.runs import latest_run
@@ -74,7 +75,9 @@ def run_watchdog(due: MaintenanceDueV1, deps: MaintenanceDeps) -> TaskResult:
     if policy.admin_email:
         try:
             # The run's job id: a key fit for a Message-ID (the event id's colons are not).
-            deps.email_sender.send(alert_email(count, policy, RUN_MAINTENANCE.job_id_for(due.event_id)))
+            email = alert_email(count, policy, RUN_MAINTENANCE.job_id_for(due.event_id))
+            # Its only record is the run's details; both kinds of failure are handled below.
+            send_and_record(email, deps.email_sender, deps.session_factory)
             details["emailed"] = True
         except (TransientEmailError, PermanentEmailError) as email_error:
             # Not remembered as alerted, so the next run tries again.

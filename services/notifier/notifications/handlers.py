@@ -11,15 +11,16 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.notifier.email.delivery import JobEmailRecord, SendLog, send_and_record
 from services.notifier.email.delivery_log import DeliveryLog
-from services.notifier.email.message import EmailSender, OutgoingEmail, PermanentEmailError
-from services.notifier.notifications.preference_store import PreferenceStore
-from services.notifier.notifications.rendering import NotificationTemplates, RenderedNotification
-from services.notifier.notifications.store import NotificationStore, OutcomeLog
+from services.notifier.email.message import EmailSender, OutgoingEmail
+from services.notifier.email.outcomes import OutcomeLog
+from services.notifier.notifications.model import RenderedNotification
+from services.notifier.notifications.rendering import NotificationTemplates
+from services.notifier.notifications.store import NotificationStore, PreferenceStore
 from shared.db import unit_of_work
 from shared.jobs.intake import Acceptance, JobIntake
 from shared.jobs.ledger import JobLedger
-from shared.runtime.masking import mask_email
 from shared.schemas import DeliverNotificationV1, NotificationRequestedV1
 from shared.topology import DELIVER_NOTIFICATION
 
@@ -121,26 +122,17 @@ def _send_email(command: DeliverNotificationV1, rendered: RenderedNotification, 
         html=rendered.html,
         idempotency_key=command.job_id,
     )
-    # Sent outside any transaction: a slow provider must not hold a database lock.
-    try:
-        provider_message_id = deps.email_sender.send(email)
-    except PermanentEmailError as error:
-        with unit_of_work(deps.session_factory) as session:
-            _record(deps, session, command, "email", "failed", "permanent_error")
-        logger.warning("notification email refused", extra={"job_id": command.job_id, "error": str(error)})
-        raise
-    with unit_of_work(deps.session_factory) as session:
-        deps.delivery_log.record(
-            session,
-            job_id=command.job_id,
-            user_id=request.recipient.user_id,
-            transport=deps.email_sender.name,
-            provider_message_id=provider_message_id,
-        )
-        _record(deps, session, command, "email", "sent")
-    logger.info(
-        "notification email sent",
-        extra={"job_id": command.job_id, "to": mask_email(request.recipient.email), "transport": deps.email_sender.name},
+    send_and_record(
+        email,
+        deps.email_sender,
+        deps.session_factory,
+        record=JobEmailRecord(deps.delivery_log, deps.outcomes, command.job_id, request.recipient.user_id, request.category),
+        log=SendLog(
+            logger,
+            "notification email sent",
+            {"transport": deps.email_sender.name},
+            refused="notification email refused",
+        ),
     )
 
 

@@ -6,23 +6,25 @@ Each template is two files per locale under ``templates/notifications/``:
   ``action_url`` and ``action_label``. Title and body are what the in-app inbox shows; the
   plain-text email puts them inside ``_email.txt``.
 - ``{name}.{locale}.html``: block ``content`` inside ``_layout.html`` (which extends the
-  ``_base.html`` every email shares), the HTML email (escaped).
+  ``email/_base.html`` every email shares), the HTML email (escaped).
 
 The request's data are the templates' variables; ``product`` and ``recipient_name`` are Herald's
 own and win over data of the same name. Undefined variables are errors (StrictUndefined), so a
 request missing data is refused at intake rather than rendered with holes.
 """
 
-from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
 import jinja2
 
 from services.notifier.email.locale_copy import MONTH_NAMES, salutation_fields
+from services.notifier.email.templates import folder_environment, folder_loader
+from services.notifier.notifications.model import RenderedNotification
 from shared.errors import PermanentError
 
 LOCALES = ("en", "mn")
+TEMPLATE_FOLDER = "notifications"
 #: The title column's width; longer titles are cut (the body keeps everything).
 MAX_TITLE_CHARS = 300
 
@@ -33,18 +35,6 @@ class UnknownTemplate(PermanentError):
 
 class TemplateDataError(PermanentError):
     """The data cannot fill the template: a variable is missing or has an unusable value."""
-
-
-@dataclass(frozen=True)
-class RenderedNotification:
-    template: str
-    locale: str
-    title: str
-    #: Plain text: the in-app body.
-    body: str
-    #: The whole plain-text email, and its HTML twin.
-    text: str
-    html: str
 
 
 #: The last line of every notification email, by locale ({product}).
@@ -69,22 +59,13 @@ class NotificationTemplates:
     def __init__(self, *, product_name: str, default_locale: str) -> None:
         self._product_name = product_name
         self._default_locale = default_locale
-        own_templates = jinja2.PackageLoader("services.notifier", "templates/notifications")
-        self._environment = jinja2.Environment(
-            # _layout.html extends the HTML skeleton every email shares, one folder up.
-            loader=jinja2.ChoiceLoader([own_templates, jinja2.PackageLoader("services.notifier", "templates")]),
-            # HTML is escaped; plain text must show "<b>" as typed.
-            autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self._environment = folder_environment(TEMPLATE_FOLDER)
         self._environment.filters["http_url"] = http_url
         self._environment.filters["date"] = local_date
         self._email_text = self._environment.get_template("_email.txt")
         self.names = frozenset(
             name.split(".", 1)[0]
-            for name in own_templates.list_templates()
+            for name in folder_loader(TEMPLATE_FOLDER).list_templates()
             if name.endswith(".txt") and not name.startswith("_")
         )
 

@@ -1,14 +1,16 @@
-"""Accepted notifications (their text, in-app and digest state) and what became of each channel."""
+"""notifications' repositories: accepted notifications (their text, in-app and digest state), and
+users' notification preferences (one row per user who has set any)."""
 
 import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from services.notifier.notifications.rendering import RenderedNotification
-from services.notifier.tables import Notification, NotificationOutcome
+from services.notifier.notifications.model import RenderedNotification
+from services.notifier.notifications.preferences import DEFAULT_PREFERENCES, Preferences
+from services.notifier.tables import Notification, NotificationPreferences
 from shared.clock import Clock
 from shared.db import dialect_insert, insert_ignoring_conflicts
 from shared.jobs.intake import KeptRow
@@ -104,43 +106,39 @@ class NotificationStore:
         ).rowcount
 
 
-class OutcomeLog:
-    """One row per job and channel: sent, skipped (why) or failed; the facts statistics roll up."""
-
+class PreferenceStore:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def record(
-        self, session: Session, *, job_id: str, user_id: str, category: str, channel: str, outcome: str, reason: str | None = None
-    ) -> None:
-        """Record the outcome once; only a ``failed`` one gives way, to a later attempt's (a replay)."""
+    def get(self, session: Session, user_id: str) -> Preferences:
+        row = session.execute(_BY_USER, {"p_user_id": user_id}).first()
+        if row is None:
+            return DEFAULT_PREFERENCES
+        return Preferences(
+            muted=row.muted,
+            opt_outs=frozenset((item["category"], item["channel"]) for item in row.opt_outs or []),
+        )
+
+    def put(self, session: Session, user_id: str, preferences: Preferences) -> None:
+        """Replace the user's preferences (an upsert, so two writers at once cannot collide)."""
         values = {
-            "job_id": job_id,
             "user_id": user_id,
-            "category": category,
-            "channel": channel,
-            "outcome": outcome,
-            "reason": reason,
-            "occurred_at": self._clock.now(),
+            "muted": preferences.muted,
+            "opt_outs": [{"category": category, "channel": channel} for category, channel in sorted(preferences.opt_outs)],
+            "updated_at": self._clock.now(),
         }
-        if outcome == "failed":
-            insert_ignoring_conflicts(session, NotificationOutcome.__table__, values)
-        else:
-            session.execute(_replacing_failed(session.get_bind().dialect.name), values)
+        session.execute(_upsert(session.get_bind().dialect.name), values)
 
 
-
-
-def replacing_failed_outcomes(statement):
-    """``statement``, an INSERT of outcomes, made to keep an outcome recorded already unless it
-    is ``failed``: a replay's outcome replaces that one."""
-    return statement.on_conflict_do_update(
-        index_elements=["job_id", "channel"],
-        set_={column: statement.excluded[column] for column in ("outcome", "reason", "occurred_at")},
-        where=NotificationOutcome.__table__.c.outcome == "failed",
-    )
+_BY_USER = select(NotificationPreferences.muted, NotificationPreferences.opt_outs).where(
+    NotificationPreferences.user_id == bindparam("p_user_id")
+)
 
 
 @functools.cache
-def _replacing_failed(dialect: str):
-    return replacing_failed_outcomes(dialect_insert(dialect)(NotificationOutcome.__table__))
+def _upsert(dialect: str):
+    statement = dialect_insert(dialect)(NotificationPreferences.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={column: statement.excluded[column] for column in ("muted", "opt_outs", "updated_at")},
+    )

@@ -1,4 +1,5 @@
-"""notifier's logic, over plain data. Side effects come in as dependencies (see bootstrap)."""
+"""Sign-in alerts: one email per suspicious sign-in, within the user's hourly limit. Side effects
+come in as dependencies (see bootstrap)."""
 
 import logging
 from dataclasses import dataclass
@@ -7,14 +8,14 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.notifier.email.delivery import EMAIL_CHANNEL, JobEmailRecord, SendLog, send_and_record
 from services.notifier.email.delivery_log import DeliveryLog
-from services.notifier.email.message import EmailSender, PermanentEmailError
-from services.notifier.notifications.store import OutcomeLog
+from services.notifier.email.message import EmailSender
+from services.notifier.email.outcomes import OutcomeLog
 from services.notifier.signin_alerts.rendering import render_signin_alert
 from shared.db import unit_of_work
 from shared.jobs.ledger import JobLedger
 from shared.jobs.rate_limit import SlidingWindowLimit
-from shared.runtime.masking import mask_email
 from shared.schemas import SECURITY_CATEGORY, SendSignInAlertV1
 
 logger = logging.getLogger("herald.notifier")
@@ -37,24 +38,24 @@ class SignInAlertPolicy:
 
 
 @dataclass
-class NotifierDeps:
+class SignInAlertDeps:
     session_factory: sessionmaker[Session]
     ledger: JobLedger
     delivery_log: DeliveryLog
     rate_limit: SlidingWindowLimit
     email_sender: EmailSender
-    signin_alert_policy: SignInAlertPolicy
+    policy: SignInAlertPolicy
     #: What became of each alert, for the statistics.
     outcomes: OutcomeLog
 
 
-def send_signin_alert(command: SendSignInAlertV1, deps: NotifierDeps) -> AlertOutcome:
+def send_signin_alert(command: SendSignInAlertV1, deps: SignInAlertDeps) -> AlertOutcome:
     """Send the alert once per job, within the user's hourly limit.
 
     Safe to run twice (Dramatiq delivers at least once): a job already in the delivery log
     sends nothing, and its rate-limit slot is keyed by job id so it is not counted again.
     """
-    policy = deps.signin_alert_policy
+    policy = deps.policy
     with unit_of_work(deps.session_factory) as session:
         if deps.delivery_log.already_sent(session, command.job_id):
             logger.info("alert already sent; nothing to do", extra={"job_id": command.job_id})
@@ -67,7 +68,15 @@ def send_signin_alert(command: SendSignInAlertV1, deps: NotifierDeps) -> AlertOu
             window=SIGNIN_ALERT_WINDOW,
         )
         if not allowed:
-            _record_outcome(deps, session, command, "skipped", "rate_limited")
+            deps.outcomes.record(
+                session,
+                job_id=command.job_id,
+                user_id=command.user.id,
+                category=SECURITY_CATEGORY,
+                channel=EMAIL_CHANNEL,
+                outcome="skipped",
+                reason="rate_limited",
+            )
     if not allowed:
         deps.ledger.skip(command.job_id, "rate_limited")
         logger.info("alert skipped: rate limited", extra={"job_id": command.job_id, "user_id": command.user.id})
@@ -79,39 +88,22 @@ def send_signin_alert(command: SendSignInAlertV1, deps: NotifierDeps) -> AlertOu
         default_locale=policy.default_locale,
         from_header=policy.from_header,
     )
-    try:
-        provider_message_id = deps.email_sender.send(email)
-    except PermanentEmailError:
-        # Nothing will be sent for this job, so it does not count against the user's limit.
-        with unit_of_work(deps.session_factory) as session:
-            deps.rate_limit.release(session, command.job_id)
-            _record_outcome(deps, session, command, "failed", "permanent_error")
-        raise
-    with unit_of_work(deps.session_factory) as session:
-        deps.delivery_log.record(
-            session,
-            job_id=command.job_id,
-            user_id=command.user.id,
-            transport=deps.email_sender.name,
-            provider_message_id=provider_message_id,
-        )
-        _record_outcome(deps, session, command, "sent")
-    logger.info(
-        "alert sent",
-        extra={"job_id": command.job_id, "to": mask_email(command.user.email), "transport": deps.email_sender.name},
+    send_and_record(
+        email,
+        deps.email_sender,
+        deps.session_factory,
+        record=_AlertRecord(deps.delivery_log, deps.outcomes, command.job_id, command.user.id, SECURITY_CATEGORY, deps.rate_limit),
+        log=SendLog(logger, "alert sent", {"transport": deps.email_sender.name}),
     )
     return AlertOutcome.SENT
 
 
-def _record_outcome(
-    deps: NotifierDeps, session: Session, command: SendSignInAlertV1, outcome: str, reason: str | None = None
-) -> None:
-    deps.outcomes.record(
-        session,
-        job_id=command.job_id,
-        user_id=command.user.id,
-        category=SECURITY_CATEGORY,
-        channel="email",
-        outcome=outcome,
-        reason=reason,
-    )
+@dataclass(frozen=True)
+class _AlertRecord(JobEmailRecord):
+    rate_limit: SlidingWindowLimit
+
+    def refused(self, session: Session) -> None:
+        # Nothing will be sent for this job, so it does not count against the user's limit.
+        self.rate_limit.release(session, self.job_id)
+        super().refused(session)
+

@@ -10,7 +10,7 @@ from services.notifier.signin_alerts.copy import COPY_BY_LOCALE, SignInAlertCopy
 from services.notifier.signin_alerts.user_agent import describe_user_agent
 from shared.schemas.notifier import SendSignInAlertV1
 
-_HTML_TEMPLATE, _TEXT_TEMPLATE = email_templates("signin_alert")
+_HTML_TEMPLATE, _TEXT_TEMPLATE = email_templates("signin_alerts/alert")
 
 # Brands whose spelling title-casing gets wrong (or that we want spelled exactly).
 _PROVIDER_NAMES = {

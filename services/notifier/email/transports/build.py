@@ -11,14 +11,15 @@ from services.notifier.settings import NotifierSettings
 
 
 def build_email_sender(settings: NotifierSettings, http_client: httpx.Client) -> EmailSender:
+    """Raises ``ValueError`` for a transport its settings cannot make work (``transport_problems``,
+    the one place that says what each transport needs)."""
+    problems = settings.transport_problems()
+    if problems:
+        raise ValueError("; ".join(problems))
     transport = settings.email_transport
     if transport == "sendgrid":
-        if not settings.sendgrid_api_key:
-            raise ValueError("EMAIL_TRANSPORT=sendgrid needs SENDGRID_API_KEY")
         return SendGridSender(settings.sendgrid_api_key, settings.sendgrid_api_host, http_client)
     if transport == "smtp":
-        if not settings.smtp_url:
-            raise ValueError("EMAIL_TRANSPORT=smtp needs SMTP_URL, e.g. smtp://user:pass@host:587?starttls=true")
         return SmtpSender(settings.smtp_url)
     if transport == "outbox":
         return OutboxSender(settings.outbox_dir)
