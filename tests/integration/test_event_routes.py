@@ -2,6 +2,8 @@
 database Herald supports: what a duplicate answers, finding a job by event id, and what /docs
 says about the bodies. A recording publisher stands in for the broker."""
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
@@ -16,7 +18,7 @@ from services.notifier.jobs.routes import JobsApiDeps
 from services.notifier.maintenance.routes import MaintenanceApiDeps
 from services.notifier.notifications.routes import EXAMPLE_REQUEST, NotificationApiDeps
 from shared.db import unit_of_work
-from shared.jobs.dead_letters import DeadLetterArchive
+from shared.jobs.dead_letters import DeadLetter, DeadLetterArchive
 from shared.jobs.intake import JobIntake
 from shared.jobs.ledger import JobLedger
 from shared.schemas import NotificationRequestedV1, UserSignedInV1
@@ -138,6 +140,59 @@ def test_a_job_is_found_by_its_event_id(notifier, ledger):
     [job] = body["items"]
     assert (job["job_id"], job["type"], job["status"]) == (job_id, "notification", "completed")
     assert job == notifier.get(f"/v1/jobs/{job_id}").json()
+
+
+def test_a_jobs_answer_is_every_field_in_order_with_its_times_as_isoformat(notifier, ledger, clock):
+    job_id = notifier.post("/v1/notifications", json=EXAMPLE_REQUEST).json()["job_id"]
+    clock.advance(seconds=1.5)
+    finish(ledger, job_id)
+    job = ledger.get(job_id)
+
+    answer = notifier.get(f"/v1/jobs/{job_id}")
+
+    assert answer.text == json.dumps(
+        {
+            "job_id": job_id,
+            "type": "notification",
+            "status": "completed",
+            "attempts": 1,
+            "max_attempts": 5,
+            "last_error": None,
+            "reason": None,
+            "created_at": job.created_at.isoformat(),
+            "updated_at": job.updated_at.isoformat(),
+            "finished_at": job.finished_at.isoformat(),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    assert answer.json()["finished_at"].endswith(".500000+00:00")
+
+
+def test_a_dead_letters_answer_is_every_field_in_order_with_its_time_as_isoformat(notifier, session_factory, clock):
+    with unit_of_work(session_factory) as session:
+        session.add(
+            DeadLetter(
+                delivery_key="d-1", queue_name="notifier.critical", reason="permanent_error", attempts=2,
+                job_id="j-1", type="notification", last_error="boom", body=b"{}", headers={}, dead_at=clock.now(),
+            )
+        )
+
+    listed = notifier.get("/v1/admin/dlq")
+
+    [item] = listed.json()["items"]
+    assert listed.json()["count"] == 1
+    assert item == {
+        "id": item["id"], "job_id": "j-1", "type": "notification", "queue": "notifier.critical",
+        "reason": "permanent_error", "last_error": "boom", "attempts": 2, "correlation_id": None,
+        "dead_at": clock.now().isoformat(),
+    }
+    assert list(item) == ["id", "job_id", "type", "queue", "reason", "last_error", "attempts", "correlation_id", "dead_at"]
+    replayed = notifier.post(f"/v1/admin/dlq/{item['id']}/replay")
+    assert (replayed.status_code, replayed.json()) == (
+        202, {"id": item["id"], "job_id": "j-1", "queue": "notifier.critical", "status": "enqueued"}
+    )
+    assert notifier.delete("/v1/admin/dlq").json() == {"purged": 0}
 
 
 def test_the_lookup_finds_every_kind_of_job_the_event_id_names(notifier, ledger, session_factory):
