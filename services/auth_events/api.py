@@ -4,14 +4,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from services.auth_events.handlers import AuthEventsDeps, accept_signed_in
 from shared.schemas import UserSignedInV1
+from shared.web.app import build_service_app
 from shared.web.event_route import install_event_route
-from shared.web.http import install_health_routes, install_problem_handlers
-from shared.web.metrics import install_metrics_route
 
 #: The body ``/docs`` offers to "Try it out" with: a valid sign-in event.
 EXAMPLE_EVENT = {
@@ -34,13 +33,10 @@ class AuthEventsApiDeps:
     metrics_registry: CollectorRegistry
 
 
-def build_app(deps: AuthEventsApiDeps) -> FastAPI:
-    app = FastAPI(title="Herald auth_events", version="1")
-    install_problem_handlers(app)
-    install_health_routes(app, deps.readiness_checks)
-    install_metrics_route(app, deps.metrics_registry)
+def events_router(deps: AuthEventsApiDeps) -> APIRouter:
+    router = APIRouter(tags=["events"])
     install_event_route(
-        app,
+        router,
         "/v1/events",
         UserSignedInV1,
         partial(accept_signed_in, received_via="http", deps=deps.handler_deps),
@@ -50,4 +46,13 @@ def build_app(deps: AuthEventsApiDeps) -> FastAPI:
         max_body_bytes=deps.max_event_bytes,
         count=deps.count,
     )
-    return app
+    return router
+
+
+def build_app(deps: AuthEventsApiDeps) -> FastAPI:
+    return build_service_app(
+        "Herald auth_events",
+        readiness_checks=deps.readiness_checks,
+        metrics_registry=deps.metrics_registry,
+        routers=[events_router(deps)],
+    )

@@ -13,11 +13,12 @@ from services.notifier.email.delivery_log import DeliveryLog
 from services.notifier.email.message import EmailSender
 from services.notifier.email.outcomes import OutcomeLog
 from services.notifier.email.transports.build import build_email_sender
+from services.notifier.jobs.routes import JobsApiDeps
 from services.notifier.maintenance.deps import MaintenanceDeps, RetentionPolicy, WatchdogPolicy
-from services.notifier.maintenance.routes import StatsApiDeps, install_stats_routes
+from services.notifier.maintenance.routes import MaintenanceApiDeps
 from services.notifier.notifications.handlers import NotificationDeps, accept_notification
 from services.notifier.notifications.rendering import NotificationTemplates
-from services.notifier.notifications.routes import NotificationApiDeps, install_notification_routes
+from services.notifier.notifications.routes import NotificationApiDeps
 from services.notifier.notifications.store import NotificationStore, PreferenceStore
 from services.notifier.settings import NotifierSettings
 from services.notifier.signin_alerts.handlers import SignInAlertDeps, SignInAlertPolicy
@@ -114,11 +115,20 @@ def bootstrap(
 
     app = build_app(
         NotifierApiDeps(
-            ledger=platform.ledger,
-            dead_letters=platform.dead_letters,
-            replay_publish=lambda queue, body: publish_raw(broker, queue, body),
-            admin_token=settings.admin_token,
-            api_keys=settings.ingress_api_keys,
+            jobs=JobsApiDeps(
+                ledger=platform.ledger,
+                dead_letters=platform.dead_letters,
+                replay_publish=lambda queue, body: publish_raw(broker, queue, body),
+                admin_token=settings.admin_token,
+                api_keys=settings.ingress_api_keys,
+            ),
+            notifications=NotificationApiDeps(
+                handler_deps=notification_deps,
+                api_keys=settings.ingress_api_keys,
+                max_event_bytes=settings.max_event_bytes,
+                count=count_requested,
+            ),
+            maintenance=MaintenanceApiDeps(platform.session_factory, settings.admin_token),
             readiness_checks={
                 **platform.readiness_checks(),
                 "dead_letter_archiver": consumer_check(work_archiver),
@@ -129,16 +139,6 @@ def bootstrap(
             metrics_registry=platform.metrics_registry,
         )
     )
-    install_notification_routes(
-        app,
-        NotificationApiDeps(
-            handler_deps=notification_deps,
-            api_keys=settings.ingress_api_keys,
-            max_event_bytes=settings.max_event_bytes,
-            count=count_requested,
-        ),
-    )
-    install_stats_routes(app, StatsApiDeps(platform.session_factory, settings.admin_token))
     return Service(
         name="notifier",
         intake=[

@@ -8,6 +8,7 @@ from services.scheduler.digest_schedules.routes import build_digest_schedules_ro
 from services.scheduler.digest_schedules.scan import DigestScan
 from services.scheduler.metrics import DigestScheduleCollector, SchedulerMetrics
 from services.scheduler.recurring.emitter import MaintenanceEmitter
+from services.scheduler.recurring.routes import recurring_schedules_router
 from services.scheduler.recurring.runner import SchedulerRunner
 from services.scheduler.recurring.schedules import DIGEST_SCAN, recurring_schedules
 from services.scheduler.settings import SchedulerSettings
@@ -45,9 +46,9 @@ def bootstrap(settings: SchedulerSettings | None = None, *, clock: Clock | None 
             **platform.readiness_checks(),
             "scheduler": runner.check,
         },
-        recurring=runner.next_runs,
         metrics_registry=platform.metrics_registry,
         routers=[
+            recurring_schedules_router(runner.next_runs),
             build_digest_schedules_router(
                 session_factory=platform.session_factory, clock=platform.clock, api_keys=settings.ingress_api_keys
             )

@@ -9,11 +9,10 @@ The route reads the raw body itself (to refuse an oversized one before reading i
 answer in problem+json), so FastAPI does not know its model: ``shared.web.event_docs`` tells /docs.
 """
 
-import hmac
 from collections.abc import Callable
 
 import anyio.to_thread
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
@@ -24,8 +23,9 @@ from shared.errors import PermanentError
 from shared.jobs.intake import Acceptance
 from shared.jobs.ledger import JobStatus
 from shared.schemas import Message
+from shared.web.auth import valid_api_key
 from shared.web.event_docs import event_openapi
-from shared.web.http import problem, validation_errors
+from shared.web.problems import problem, validation_errors
 
 CORRELATION_HEADER = "X-Correlation-ID"
 #: Seconds a client should wait after a 503 before posting the same event again.
@@ -51,24 +51,8 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def valid_api_key(given: str | None, api_keys: list[str]) -> bool:
-    if not api_keys:
-        return True
-    return given is not None and any(hmac.compare_digest(given.encode(), key.encode()) for key in api_keys)
-
-
-def require_api_key(api_keys: list[str]) -> Callable[[Request], None]:
-    """A FastAPI dependency: ``X-API-Key`` must be one of ``api_keys`` when any are configured."""
-
-    def check(request: Request) -> None:
-        if not valid_api_key(request.headers.get("x-api-key"), api_keys):
-            raise HTTPException(401, "Missing or wrong API key", headers={"WWW-Authenticate": "X-API-Key"})
-
-    return check
-
-
 def install_event_route(
-    app: FastAPI,
+    router: APIRouter,
     path: str,
     model: type[Message],
     accept: Callable[[Message], Acceptance],
@@ -94,7 +78,7 @@ def install_event_route(
         status = job_status(acceptance.job_id) if acceptance.duplicate else None
         return acceptance, status or JobStatus.ENQUEUED.value
 
-    @app.post(
+    @router.post(
         path,
         status_code=202,
         summary=f"Send a {example['type']} event",

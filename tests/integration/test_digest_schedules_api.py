@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services.scheduler.digest_schedules.routes import build_digest_schedules_router
-from shared.web.http import install_problem_handlers
+from shared.web.problems import install_problem_handlers
 from tests.fakes.clock import FakeClock
 
 API_KEY = "test-key"

@@ -2,6 +2,8 @@
 database Herald supports: what a duplicate answers, finding a job by event id, and what /docs
 says about the bodies. A recording publisher stands in for the broker."""
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
@@ -12,14 +14,16 @@ from services.auth_events.api import build_app as build_auth_events_app
 from services.auth_events.handlers import AuthEventsDeps
 from services.notifier.api import NotifierApiDeps
 from services.notifier.api import build_app as build_notifier_app
-from services.notifier.notifications.routes import EXAMPLE_REQUEST, NotificationApiDeps, install_notification_routes
+from services.notifier.jobs.routes import JobsApiDeps
+from services.notifier.maintenance.routes import MaintenanceApiDeps
+from services.notifier.notifications.routes import EXAMPLE_REQUEST, NotificationApiDeps
 from shared.db import unit_of_work
-from shared.jobs.dead_letters import DeadLetterArchive
+from shared.jobs.dead_letters import DeadLetter, DeadLetterArchive
 from shared.jobs.intake import JobIntake
 from shared.jobs.ledger import JobLedger
 from shared.schemas import NotificationRequestedV1, UserSignedInV1
 from shared.topology import DELIVER_NOTIFICATION, RUN_MAINTENANCE, SEND_SIGNIN_ALERT
-from shared.web.http import PROBLEM_JSON
+from shared.web.problems import PROBLEM_JSON
 from tests.fakes.clock import FakeClock
 from tests.fakes.publisher import RecordingPublisher
 from tests.support.notification_deps import notification_deps
@@ -54,23 +58,33 @@ def auth_events(session_factory, clock, ledger):
         yield client
 
 
-@pytest.fixture
-def notifier(session_factory, clock, ledger):
-    app = build_notifier_app(
+def notifier_app(session_factory, clock, ledger, *, api_keys: list[str]):
+    """notifier's app, as its bootstrap builds it, over these parts."""
+    return build_notifier_app(
         NotifierApiDeps(
-            ledger=ledger,
-            dead_letters=DeadLetterArchive(session_factory, ledger, clock),
-            replay_publish=lambda *_: None,
-            admin_token="",
-            api_keys=[],
+            jobs=JobsApiDeps(
+                ledger=ledger,
+                dead_letters=DeadLetterArchive(session_factory, ledger, clock),
+                replay_publish=lambda *_: None,
+                admin_token="",
+                api_keys=api_keys,
+            ),
+            notifications=NotificationApiDeps(
+                handler_deps=notification_deps(session_factory, clock),
+                api_keys=api_keys,
+                max_event_bytes=MAX_EVENT_BYTES,
+                count=lambda *_: None,
+            ),
+            maintenance=MaintenanceApiDeps(session_factory, admin_token=""),
             readiness_checks={},
             metrics_registry=CollectorRegistry(),
         )
     )
-    deps = notification_deps(session_factory, clock)
-    install_notification_routes(
-        app, NotificationApiDeps(handler_deps=deps, api_keys=[], max_event_bytes=MAX_EVENT_BYTES, count=lambda *_: None)
-    )
+
+
+@pytest.fixture
+def notifier(session_factory, clock, ledger):
+    app = notifier_app(session_factory, clock, ledger, api_keys=[])
     with TestClient(app) as client:
         yield client
 
@@ -126,6 +140,59 @@ def test_a_job_is_found_by_its_event_id(notifier, ledger):
     [job] = body["items"]
     assert (job["job_id"], job["type"], job["status"]) == (job_id, "notification", "completed")
     assert job == notifier.get(f"/v1/jobs/{job_id}").json()
+
+
+def test_a_jobs_answer_is_every_field_in_order_with_its_times_as_isoformat(notifier, ledger, clock):
+    job_id = notifier.post("/v1/notifications", json=EXAMPLE_REQUEST).json()["job_id"]
+    clock.advance(seconds=1.5)
+    finish(ledger, job_id)
+    job = ledger.get(job_id)
+
+    answer = notifier.get(f"/v1/jobs/{job_id}")
+
+    assert answer.text == json.dumps(
+        {
+            "job_id": job_id,
+            "type": "notification",
+            "status": "completed",
+            "attempts": 1,
+            "max_attempts": 5,
+            "last_error": None,
+            "reason": None,
+            "created_at": job.created_at.isoformat(),
+            "updated_at": job.updated_at.isoformat(),
+            "finished_at": job.finished_at.isoformat(),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    assert answer.json()["finished_at"].endswith(".500000+00:00")
+
+
+def test_a_dead_letters_answer_is_every_field_in_order_with_its_time_as_isoformat(notifier, session_factory, clock):
+    with unit_of_work(session_factory) as session:
+        session.add(
+            DeadLetter(
+                delivery_key="d-1", queue_name="notifier.critical", reason="permanent_error", attempts=2,
+                job_id="j-1", type="notification", last_error="boom", body=b"{}", headers={}, dead_at=clock.now(),
+            )
+        )
+
+    listed = notifier.get("/v1/admin/dlq")
+
+    [item] = listed.json()["items"]
+    assert listed.json()["count"] == 1
+    assert item == {
+        "id": item["id"], "job_id": "j-1", "type": "notification", "queue": "notifier.critical",
+        "reason": "permanent_error", "last_error": "boom", "attempts": 2, "correlation_id": None,
+        "dead_at": clock.now().isoformat(),
+    }
+    assert list(item) == ["id", "job_id", "type", "queue", "reason", "last_error", "attempts", "correlation_id", "dead_at"]
+    replayed = notifier.post(f"/v1/admin/dlq/{item['id']}/replay")
+    assert (replayed.status_code, replayed.json()) == (
+        202, {"id": item["id"], "job_id": "j-1", "queue": "notifier.critical", "status": "enqueued"}
+    )
+    assert notifier.delete("/v1/admin/dlq").json() == {"purged": 0}
 
 
 def test_the_lookup_finds_every_kind_of_job_the_event_id_names(notifier, ledger, session_factory):
@@ -203,18 +270,8 @@ def test_the_route_still_reads_the_body_itself(auth_events):
 
 
 def test_a_jobs_status_needs_an_ingress_key_when_keys_are_set(session_factory):
-    ledger = JobLedger(session_factory, FakeClock())
-    app = build_notifier_app(
-        NotifierApiDeps(
-            ledger=ledger,
-            dead_letters=DeadLetterArchive(session_factory, ledger, FakeClock()),
-            replay_publish=lambda *_: None,
-            admin_token="",
-            api_keys=["the-key"],
-            readiness_checks={},
-            metrics_registry=CollectorRegistry(),
-        )
-    )
+    clock = FakeClock()
+    app = notifier_app(session_factory, clock, JobLedger(session_factory, clock), api_keys=["the-key"])
     with TestClient(app) as client:
         for url in ("/v1/jobs/no-such-job", "/v1/jobs?event_id=e-1"):
             assert client.get(url).status_code == 401

@@ -12,10 +12,10 @@ from prometheus_client import CollectorRegistry
 from services.auth_events.adapters.signin_history import SignInHistory
 from services.auth_events.api import AuthEventsApiDeps, build_app
 from services.auth_events.handlers import AuthEventsDeps
-from services.notifier.notifications.routes import NotificationApiDeps, install_notification_routes
+from services.notifier.notifications.routes import NotificationApiDeps, notification_routers
 from shared.jobs.intake import JobIntake
 from shared.jobs.ledger import JobLedger
-from shared.web.http import PROBLEM_JSON, install_problem_handlers
+from shared.web.problems import PROBLEM_JSON, install_problem_handlers
 from tests.fakes.clock import FakeClock
 from tests.fakes.publisher import RecordingPublisher
 from tests.support.messages import example_messages, replaced, string_leaves
@@ -54,9 +54,10 @@ def notification_client(session_factory):
     app = FastAPI()
     install_problem_handlers(app)
     deps = notification_deps(session_factory, FakeClock())
-    install_notification_routes(
-        app, NotificationApiDeps(handler_deps=deps, api_keys=[], max_event_bytes=64 * 1024, count=lambda *_: None)
-    )
+    for router in notification_routers(
+        NotificationApiDeps(handler_deps=deps, api_keys=[], max_event_bytes=64 * 1024, count=lambda *_: None)
+    ):
+        app.include_router(router)
     with TestClient(app) as client:
         yield client
 

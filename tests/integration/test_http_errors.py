@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 
 from shared.runtime.service import HttpServer
-from shared.web.http import PROBLEM_JSON, install_problem_handlers
+from shared.web.problems import PROBLEM_JSON, install_problem_handlers
 from tests.support.herald_process import free_port
 
 

@@ -343,13 +343,14 @@ def test_the_admin_api_shows_statistics_and_maintenance_runs(deps, session_facto
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from services.notifier.maintenance.routes import StatsApiDeps, install_stats_routes
+    from services.notifier.maintenance.routes import MaintenanceApiDeps, maintenance_routers
 
     with unit_of_work(session_factory) as session:
         add_outcome(session, "a", "sent", datetime(2026, 11, 23, 5, tzinfo=timezone.utc))
     run_maintenance(command("rollup", "daily"), deps)
     app = FastAPI()
-    install_stats_routes(app, StatsApiDeps(session_factory, admin_token="secret"))
+    for router in maintenance_routers(MaintenanceApiDeps(session_factory, admin_token="secret")):
+        app.include_router(router)
     client = TestClient(app)
     admin = {"Authorization": "Bearer secret"}
 

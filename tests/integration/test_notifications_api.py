@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services.notifier.notifications.handlers import deliver_notification
-from services.notifier.notifications.routes import NotificationApiDeps, install_notification_routes
+from services.notifier.notifications.routes import NotificationApiDeps, notification_routers
 from shared.jobs.ledger import JobStatus
 from shared.topology import DELIVER_NOTIFICATION
-from shared.web.http import PROBLEM_JSON, install_problem_handlers
+from shared.web.problems import PROBLEM_JSON, install_problem_handlers
 from tests.fakes.clock import FakeClock
 from tests.support.notification_deps import notification_deps, start_delivery
 
@@ -49,9 +49,10 @@ def deps(session_factory, clock):
 def client(deps):
     app = FastAPI()
     install_problem_handlers(app)
-    install_notification_routes(
-        app, NotificationApiDeps(handler_deps=deps, api_keys=[API_KEY], max_event_bytes=64 * 1024, count=lambda *_: None)
-    )
+    for router in notification_routers(
+        NotificationApiDeps(handler_deps=deps, api_keys=[API_KEY], max_event_bytes=64 * 1024, count=lambda *_: None)
+    ):
+        app.include_router(router)
     with TestClient(app) as client:
         yield client
 

@@ -4,7 +4,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from shared.web.http import PROBLEM_JSON, install_problem_handlers
+from shared.web.problems import PROBLEM_JSON, install_problem_handlers
 
 
 @pytest.fixture

@@ -1,93 +1,99 @@
 """Admin routes over the maintenance results: notification statistics and the runs log."""
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import Depends, FastAPI, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.notifier.tables import MaintenanceRun, NotificationStat
-from shared.web.http import require_admin
+from services.notifier.maintenance import store
+from shared.web.auth import require_admin
+from shared.web.responses import ResponseModel, Timestamp
+
+Period = Literal["hourly", "daily", "weekly", "monthly"]
 
 
 @dataclass
-class StatsApiDeps:
+class MaintenanceApiDeps:
     session_factory: sessionmaker[Session]
     admin_token: str
 
 
-def _stat_json(row: NotificationStat) -> dict:
-    return {
-        "period": row.period,
-        "period_start": row.period_start,
-        "channel": row.channel,
-        "category": row.category,
-        "sent": row.sent,
-        "failed": row.failed,
-        "skipped": row.skipped,
-        "computed_at": row.computed_at,
-    }
+class StatResponse(ResponseModel):
+    period: str
+    period_start: Timestamp
+    channel: str
+    category: str
+    sent: int
+    failed: int
+    skipped: int
+    computed_at: Timestamp
 
 
-def _run_json(row: MaintenanceRun) -> dict:
-    return {
-        "id": row.id,
-        "job_id": row.job_id,
-        "task": row.task,
-        "period": row.period,
-        "period_start": row.period_start,
-        "started_at": row.started_at,
-        "finished_at": row.finished_at,
-        "duration_ms": row.duration_ms,
-        "rows": row.rows,
-        "details": row.details,
-        "error": row.error,
-    }
+class StatsResponse(ResponseModel):
+    period: Period
+    items: list[StatResponse]
 
 
-def install_stats_routes(app: FastAPI, deps: StatsApiDeps) -> None:
-    admin = [Depends(require_admin(deps.admin_token))]
+class MaintenanceRunResponse(ResponseModel):
+    id: int
+    job_id: str | None
+    task: str
+    period: str | None
+    period_start: Timestamp | None
+    started_at: Timestamp
+    finished_at: Timestamp | None
+    duration_ms: int | None
+    rows: int
+    details: dict[str, Any] | None
+    error: str | None
 
-    @app.get("/v1/admin/stats", dependencies=admin)
+
+class MaintenanceRunPageResponse(ResponseModel):
+    count: int
+    items: list[MaintenanceRunResponse]
+
+
+def maintenance_routers(deps: MaintenanceApiDeps) -> list[APIRouter]:
+    return [stats_router(deps), runs_router(deps)]
+
+
+def _admin_router(deps: MaintenanceApiDeps) -> APIRouter:
+    return APIRouter(tags=["admin: maintenance"], dependencies=[Depends(require_admin(deps.admin_token))])
+
+
+def stats_router(deps: MaintenanceApiDeps) -> APIRouter:
+    router = _admin_router(deps)
+
+    @router.get("/v1/admin/stats", response_model=StatsResponse)
     def list_stats(
-        period: Literal["hourly", "daily", "weekly", "monthly"] = "daily",
+        period: Period = "daily",
         since: AwareDatetime | None = Query(None, alias="from", description="first period_start included"),
         until: AwareDatetime | None = Query(None, alias="to", description="period_start before this"),
         channel: str | None = None,
         category: str | None = None,
         limit: int = Query(500, ge=1, le=5000),
     ):
-        statement = select(NotificationStat).where(NotificationStat.period == period)
-        if since is not None:
-            statement = statement.where(NotificationStat.period_start >= since)
-        if until is not None:
-            statement = statement.where(NotificationStat.period_start < until)
-        if channel is not None:
-            statement = statement.where(NotificationStat.channel == channel)
-        if category is not None:
-            statement = statement.where(NotificationStat.category == category)
-        statement = statement.order_by(
-            NotificationStat.period_start.desc(), NotificationStat.channel, NotificationStat.category
-        ).limit(limit)
+        where = store.StatsFilter(period, since=since, until=until, channel=channel, category=category)
         with deps.session_factory() as session:
-            return {"period": period, "items": [_stat_json(row) for row in session.scalars(statement)]}
+            rows = store.list_stats(session, where, limit=limit)
+            return StatsResponse.model_validate({"period": period, "items": rows}, from_attributes=True)
 
-    @app.get("/v1/admin/maintenance-runs", dependencies=admin)
+    return router
+
+
+def runs_router(deps: MaintenanceApiDeps) -> APIRouter:
+    router = _admin_router(deps)
+
+    @router.get("/v1/admin/maintenance-runs", response_model=MaintenanceRunPageResponse)
     def list_maintenance_runs(
         task: Literal["retention", "rollup", "dead_letter_watchdog"] | None = None,
         limit: int = Query(100, ge=1, le=1000),
         offset: int = Query(0, ge=0),
     ):
-        condition = [MaintenanceRun.task == task] if task else []
         with deps.session_factory() as session:
-            count = session.scalar(select(func.count()).select_from(MaintenanceRun).where(*condition))
-            rows = session.scalars(
-                select(MaintenanceRun)
-                .where(*condition)
-                .order_by(MaintenanceRun.started_at.desc(), MaintenanceRun.id.desc())
-                .limit(limit)
-                .offset(offset)
-            )
-            return {"count": count, "items": [_run_json(row) for row in rows]}
+            count, rows = store.list_runs(session, task=task, limit=limit, offset=offset)
+            return MaintenanceRunPageResponse.model_validate({"count": count, "items": rows}, from_attributes=True)
+
+    return router

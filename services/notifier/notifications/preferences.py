@@ -52,10 +52,3 @@ class PreferencesBody(Message):
     def to_preferences(self) -> Preferences:
         return Preferences(muted=self.muted, opt_outs=frozenset((o.category, o.channel) for o in self.opt_outs))
 
-
-def preferences_as_json(user_id: str, preferences: Preferences) -> dict:
-    return {
-        "user_id": user_id,
-        "muted": preferences.muted,
-        "opt_outs": [{"category": category, "channel": channel} for category, channel in sorted(preferences.opt_outs)],
-    }

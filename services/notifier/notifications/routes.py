@@ -7,15 +7,17 @@ called by the product's backend on its user's behalf, so they take the same ``X-
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from services.notifier.notifications.handlers import NotificationDeps, accept_notification
-from services.notifier.notifications.preferences import PreferencesBody, preferences_as_json
-from services.notifier.tables import Notification
+from services.notifier.notifications.preferences import Preferences, PreferencesBody
 from shared.db import unit_of_work
 from shared.schemas import NotificationRequestedV1
-from shared.web.event_route import install_event_route, require_api_key
+from shared.web.auth import require_api_key
+from shared.web.event_route import install_event_route
+from shared.web.responses import ResponseModel, Timestamp
 
 UserId = Path(min_length=1, max_length=128)
 
@@ -43,10 +45,58 @@ class NotificationApiDeps:
     count: Callable[[str, str], None]
 
 
-def install_notification_routes(app: FastAPI, deps: NotificationApiDeps) -> None:
+class OptOutResponse(ResponseModel):
+    category: str
+    channel: str
+
+
+class PreferencesResponse(ResponseModel):
+    user_id: str
+    muted: bool
+    opt_outs: list[OptOutResponse]
+
+    @classmethod
+    def of(cls, user_id: str, preferences: Preferences) -> "PreferencesResponse":
+        opt_outs = [OptOutResponse(category=category, channel=channel) for category, channel in sorted(preferences.opt_outs)]
+        return cls(user_id=user_id, muted=preferences.muted, opt_outs=opt_outs)
+
+
+class InboxItemResponse(ResponseModel):
+    id: str
+    category: str
+    title: str
+    body: str
+    data: dict[str, Any]
+    priority: str
+    created_at: Timestamp
+    read_at: Timestamp | None
+
+
+class InboxPageResponse(ResponseModel):
+    count: int
+    unread_count: int
+    items: list[InboxItemResponse]
+
+
+class MarkedAllReadResponse(ResponseModel):
+    marked_read: int
+
+
+class MarkedReadResponse(ResponseModel):
+    id: str
+    read_at: Timestamp
+
+
+def notification_routers(deps: NotificationApiDeps) -> list[APIRouter]:
+    return [requests_router(deps), preferences_router(deps), inbox_router(deps)]
+
+
+def requests_router(deps: NotificationApiDeps) -> APIRouter:
+    """``POST /v1/notifications``: answers exactly like ``POST /v1/events``."""
+    router = APIRouter(tags=["notifications"])
     handler_deps = deps.handler_deps
     install_event_route(
-        app,
+        router,
         "/v1/notifications",
         NotificationRequestedV1,
         partial(accept_notification, received_via="http", deps=handler_deps),
@@ -56,23 +106,39 @@ def install_notification_routes(app: FastAPI, deps: NotificationApiDeps) -> None
         max_body_bytes=deps.max_event_bytes,
         count=deps.count,
     )
-    keyed = [Depends(require_api_key(deps.api_keys))]
-    session_factory = handler_deps.session_factory
-    store = handler_deps.notifications
+    return router
 
-    @app.get("/v1/users/{user_id}/preferences", dependencies=keyed)
+
+def _users_router(deps: NotificationApiDeps, tag: str) -> APIRouter:
+    return APIRouter(prefix="/v1/users/{user_id}", tags=[tag], dependencies=[Depends(require_api_key(deps.api_keys))])
+
+
+def preferences_router(deps: NotificationApiDeps) -> APIRouter:
+    router = _users_router(deps, "preferences")
+    session_factory = deps.handler_deps.session_factory
+    store = deps.handler_deps.preferences
+
+    @router.get("/preferences", response_model=PreferencesResponse)
     def get_preferences(user_id: str = UserId):
         with unit_of_work(session_factory) as session:
-            return preferences_as_json(user_id, handler_deps.preferences.get(session, user_id))
+            return PreferencesResponse.of(user_id, store.get(session, user_id))
 
-    @app.put("/v1/users/{user_id}/preferences", dependencies=keyed)
+    @router.put("/preferences", response_model=PreferencesResponse)
     def put_preferences(body: PreferencesBody, user_id: str = UserId):
         preferences = body.to_preferences()
         with unit_of_work(session_factory) as session:
-            handler_deps.preferences.put(session, user_id, preferences)
-        return preferences_as_json(user_id, preferences)
+            store.put(session, user_id, preferences)
+        return PreferencesResponse.of(user_id, preferences)
 
-    @app.get("/v1/users/{user_id}/notifications", dependencies=keyed)
+    return router
+
+
+def inbox_router(deps: NotificationApiDeps) -> APIRouter:
+    router = _users_router(deps, "inbox")
+    session_factory = deps.handler_deps.session_factory
+    store = deps.handler_deps.notifications
+
+    @router.get("/notifications", response_model=InboxPageResponse)
     def list_notifications(
         user_id: str = UserId,
         unread: bool = False,
@@ -81,34 +147,19 @@ def install_notification_routes(app: FastAPI, deps: NotificationApiDeps) -> None
     ):
         with unit_of_work(session_factory) as session:
             page = store.inbox(session, user_id, unread_only=unread, limit=limit, offset=offset)
-            return {
-                "count": page.count,
-                "unread_count": page.unread_count,
-                "items": [inbox_item(notification) for notification in page.items],
-            }
+            return InboxPageResponse.model_validate(page, from_attributes=True)
 
-    @app.post("/v1/users/{user_id}/notifications/read-all", dependencies=keyed)
+    @router.post("/notifications/read-all", response_model=MarkedAllReadResponse)
     def mark_all_read(user_id: str = UserId):
         with unit_of_work(session_factory) as session:
-            return {"marked_read": store.mark_all_read(session, user_id)}
+            return MarkedAllReadResponse(marked_read=store.mark_all_read(session, user_id))
 
-    @app.post("/v1/users/{user_id}/notifications/{notification_id}/read", dependencies=keyed)
+    @router.post("/notifications/{notification_id}/read", response_model=MarkedReadResponse)
     def mark_read(user_id: str = UserId, notification_id: str = Path(max_length=64)):
         with unit_of_work(session_factory) as session:
             read_at = store.mark_read(session, user_id, notification_id)
         if read_at is None:
             raise HTTPException(404, f"No notification {notification_id} for user {user_id}")
-        return {"id": notification_id, "read_at": read_at}
+        return MarkedReadResponse(id=notification_id, read_at=read_at)
 
-
-def inbox_item(notification: Notification) -> dict:
-    return {
-        "id": notification.id,
-        "category": notification.category,
-        "title": notification.title,
-        "body": notification.body,
-        "data": notification.data,
-        "priority": notification.priority,
-        "created_at": notification.created_at,
-        "read_at": notification.read_at,
-    }
+    return router

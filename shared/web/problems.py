@@ -1,12 +1,11 @@
-"""What every Herald HTTP API shares: problem+json errors, health routes, the admin bearer token."""
+"""problem+json errors on every Herald HTTP API: ``problem()``, the exception handlers, and the two
+middlewares that answer a bad request line and an unexpected error in the same shape."""
 
-import hmac
 import logging
 import re
-from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -109,36 +108,3 @@ class UnexpectedErrorsAnswered:
             await problem(500, "Internal Server Error", "The server met an unexpected error; it is logged.")(
                 scope, receive, send
             )
-
-
-def install_health_routes(app: FastAPI, checks: dict[str, Callable[[], None]]) -> None:
-    """``/healthz``: the process answers. ``/readyz``: each dependency's state, 503 when one is down."""
-
-    @app.get("/healthz")
-    def healthz():
-        return {"status": "ok"}
-
-    @app.get("/readyz")
-    def readyz():
-        states = {}
-        for name, check in checks.items():
-            try:
-                check()
-                states[name] = "up"
-            except Exception as error:  # a readiness probe reports every failure, whatever it is
-                states[name] = f"down: {type(error).__name__}: {error}"
-        ready = all(state == "up" for state in states.values())
-        return JSONResponse({"status": "ready" if ready else "unavailable", "checks": states}, status_code=200 if ready else 503)
-
-
-def require_admin(admin_token: str) -> Callable[[Request], None]:
-    """A FastAPI dependency: ``Authorization: Bearer <ADMIN_TOKEN>`` when a token is configured."""
-
-    def check(request: Request) -> None:
-        if not admin_token:
-            return
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), admin_token.encode()):
-            raise HTTPException(401, "Missing or wrong admin token", headers={"WWW-Authenticate": "Bearer"})
-
-    return check
