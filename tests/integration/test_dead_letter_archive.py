@@ -17,7 +17,7 @@ from shared.amqp.event_consumer import event_handler
 from shared.db import build_engine, build_session_factory
 from shared.jobs.dead_letters import DeadLetter, DeadLetterArchive
 from shared.jobs.ledger import JobLedger
-from shared.migrate import upgrade_to_head
+from services.migrations.migrate import upgrade_to_head
 from shared.schemas import UserSignedInV1
 from shared.topology import (
     AUTH_EVENTS_EXCHANGE,

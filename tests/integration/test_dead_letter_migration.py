@@ -9,7 +9,7 @@ from alembic import command
 from sqlalchemy.exc import IntegrityError
 
 from shared.db import build_engine
-from shared.migrate import alembic_config
+from services.migrations.migrate import alembic_config
 
 DEAD_AT = datetime(2026, 11, 23, 8, 15)
 

@@ -23,7 +23,7 @@ from services.scheduler.tables import DigestSchedule
 from shared.amqp.event_publisher import EventPublisher
 from shared.db import build_engine, build_session_factory
 from shared.jobs.ledger import Job, JobLedger, JobStatus
-from shared.migrate import upgrade_to_head
+from services.migrations.migrate import upgrade_to_head
 from shared.schemas.scheduler import DigestDueV1
 from shared.topology import DELIVER_NOTIFICATION, NOTIFICATION_REQUESTED_KEY, NOTIFICATIONS_EXCHANGE
 from tests.fakes.clock import FakeClock

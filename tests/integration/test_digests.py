@@ -15,7 +15,7 @@ from services.notifier.tables import DigestDelivery, MaintenanceRun, Notificatio
 from shared.db import build_engine, build_session_factory, unit_of_work
 from shared.jobs.dead_letters import DeadLetter
 from shared.jobs.ledger import Job, JobStatus
-from shared.migrate import upgrade_to_head
+from services.migrations.migrate import upgrade_to_head
 from shared.topology import DIGEST_DUE_KEY, SCHEDULER_EXCHANGE, maintenance_key
 from tests.fakes.email import RecordingEmailSender
 from tests.support.events import publish_json

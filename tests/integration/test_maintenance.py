@@ -25,7 +25,7 @@ from shared.errors import PermanentError
 from shared.jobs.dead_letters import DeadLetter
 from shared.jobs.ledger import Job
 from shared.jobs.rate_limit import RateLimitHit
-from shared.migrate import upgrade_to_head
+from services.migrations.migrate import upgrade_to_head
 from shared.schemas import RunMaintenanceV1
 from shared.topology import RUN_MAINTENANCE, SCHEDULER_EXCHANGE, maintenance_key
 from tests.fakes.clock import FakeClock

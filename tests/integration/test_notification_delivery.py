@@ -14,7 +14,7 @@ from services.notifier.tables import Notification
 from shared.db import build_engine, build_session_factory
 from shared.jobs.dead_letters import DeadLetterArchive
 from shared.jobs.ledger import JobLedger, JobStatus
-from shared.migrate import upgrade_to_head
+from services.migrations.migrate import upgrade_to_head
 from shared.topology import (
     DELIVER_NOTIFICATION,
     NOTIFICATION_REQUESTED_KEY,
