@@ -28,7 +28,6 @@ from shared.settings import PlatformSettings
 from shared.topology import IngressQueue, dead_letter_queue
 from shared.web.health import broker_check, database_check
 
-
 #: Whether the database's schema is the one the code expects (it connects, so it checks the
 #: database is reachable too). Given by the caller: the migrations live above the services, and
 #: shared/ imports no service.

@@ -10,11 +10,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import OperationalError
 
+from services.migrations.metadata import metadata
+from services.migrations.migrate import schema_is_current, upgrade_to_head
 from shared.db import build_engine, build_session_factory, unit_of_work
 from shared.jobs.ledger import JobLedger, JobStatus
 from shared.jobs.rate_limit import SlidingWindowLimit
-from services.migrations.migrate import schema_is_current, upgrade_to_head
-from services.migrations.metadata import metadata
 from tests.fakes.clock import FakeClock
 from tests.support.databases import POSTGRES_URL, PostgresSchema
 
