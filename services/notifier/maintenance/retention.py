@@ -12,8 +12,14 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, false, or_
 
 from services.notifier.maintenance.deps import MaintenanceDeps, RetentionPolicy, TaskResult
-from services.notifier.notifications.store import DIGEST_PENDING
-from services.notifier.tables import DigestDelivery, EmailDelivery, MaintenanceRun, Notification, NotificationOutcome
+from services.notifier.tables import (
+    DIGEST_PENDING,
+    DigestDelivery,
+    EmailDelivery,
+    MaintenanceRun,
+    Notification,
+    NotificationOutcome,
+)
 from shared.jobs.retention import RetentionTarget, days_before, delete_expired, platform_targets
 from shared.schemas.scheduler import MaintenanceDueV1
 

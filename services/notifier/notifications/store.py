@@ -8,13 +8,11 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from services.notifier.notifications.rendering import RenderedNotification
-from services.notifier.tables import Notification, NotificationOutcome
+from services.notifier.tables import DIGEST_PENDING, Notification, NotificationOutcome
 from shared.clock import Clock
 from shared.db import dialect_insert, insert_ignoring_conflicts
 from shared.jobs.intake import KeptRow
 from shared.schemas import NotificationRequestedV1
-
-DIGEST_PENDING = "pending"
 
 
 @dataclass(frozen=True)
