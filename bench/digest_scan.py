@@ -39,11 +39,11 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy
 
 from bench.harness import machine_context, run_and_clean_up
+from services.migrations.migrate import upgrade_to_head
 from services.scheduler.digest_schedules.scan import DigestScan
 from shared.amqp.event_publisher import EventPublisher
 from shared.clock import SystemClock
 from shared.db import build_engine, build_session_factory
-from shared.migrate import upgrade_to_head
 from tests.support.databases import POSTGRES_URL, PostgresSchema
 from tests.support.digests_due import DigestQueue
 from tests.support.rabbitmq import RabbitAdmin

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 
 from dramatiq.common import xq_name
 
-from shared.jobs.retry_policy import DEFAULT_BACKOFF, SIGNIN_ALERT_BACKOFF
-
 #: Topic exchange other services publish authentication facts to (routing key = event type).
 AUTH_EVENTS_EXCHANGE = "auth.events"
 #: auth_events' own durable queue bound to ``AUTH_EVENTS_EXCHANGE``.
@@ -49,13 +47,42 @@ _JOB_ID_NAMESPACE = uuid.UUID("6f1d7a52-3c0e-4c59-9a53-8d7e2b8f4a10")
 
 
 @dataclass(frozen=True)
+class BackoffSchedule:
+    """An actor's retries, exactly: Dramatiq's own backoff is jittered upward, Herald's names
+    the delays (DESIGN §3). Workers apply it (``shared.jobs.retry_policy``, the
+    ``ScheduledRetries`` middleware); the job ledger counts its attempts."""
+
+    #: Delay before each retry, in milliseconds; its length is the number of retries.
+    delays_ms: tuple[int, ...]
+
+    @property
+    def max_retries(self) -> int:
+        return len(self.delays_ms)
+
+    @property
+    def max_attempts(self) -> int:
+        return self.max_retries + 1
+
+
+#: Work that is not as urgent as a security alert (notifications, digests, maintenance): the
+#: same exponential shape, stretched.
+DEFAULT_BACKOFF = BackoffSchedule((5_000, 20_000, 80_000, 320_000))
+
+
+@dataclass(frozen=True)
 class ActorRoute:
-    """Where a Dramatiq message for one actor goes, and what the job ledger calls it."""
+    """Where a Dramatiq message for one actor goes, what the job ledger calls it, and how it is
+    retried: the one place an actor's schedule is declared. The actor is declared from it, and
+    whoever enqueues (auth_events too, without importing notifier) records its attempts."""
 
     queue_name: str
     actor_name: str
     job_type: str
-    max_attempts: int
+    backoff: BackoffSchedule
+
+    @property
+    def max_attempts(self) -> int:
+        return self.backoff.max_attempts
 
     def job_id_for(self, idempotency_key: str) -> str:
         return str(uuid.uuid5(_JOB_ID_NAMESPACE, f"{self.job_type}:{idempotency_key}"))
@@ -65,7 +92,8 @@ SEND_SIGNIN_ALERT = ActorRoute(
     queue_name=NOTIFIER_CRITICAL_QUEUE,
     actor_name="send_signin_alert",
     job_type="signin_alert",
-    max_attempts=SIGNIN_ALERT_BACKOFF.max_attempts,
+    #: 5 attempts: now, then +2 s, +4 s, +8 s, +16 s (DESIGN §3).
+    backoff=BackoffSchedule((2_000, 4_000, 8_000, 16_000)),
 )
 
 
@@ -75,7 +103,7 @@ DELIVER_NOTIFICATION = {
         queue_name=queue,
         actor_name=f"deliver_notification_{priority}",
         job_type="notification",
-        max_attempts=DEFAULT_BACKOFF.max_attempts,
+        backoff=DEFAULT_BACKOFF,
     )
     for priority, queue in (
         ("high", NOTIFIER_CRITICAL_QUEUE),
@@ -88,14 +116,14 @@ SEND_DIGESTS = ActorRoute(
     queue_name=NOTIFIER_BULK_QUEUE,
     actor_name="send_digests",
     job_type="digest_batch",
-    max_attempts=DEFAULT_BACKOFF.max_attempts,
+    backoff=DEFAULT_BACKOFF,
 )
 
 RUN_MAINTENANCE = ActorRoute(
     queue_name=NOTIFIER_BULK_QUEUE,
     actor_name="run_maintenance",
     job_type="maintenance",
-    max_attempts=DEFAULT_BACKOFF.max_attempts,
+    backoff=DEFAULT_BACKOFF,
 )
 
 

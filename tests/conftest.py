@@ -63,8 +63,8 @@ def database_url(request, tmp_path, postgres_available):
 
 @pytest.fixture
 def migrated_engine(database_url):
+    from services.migrations.migrate import upgrade_to_head
     from shared.db import build_engine
-    from shared.migrate import upgrade_to_head
 
     engine = build_engine(database_url)
     upgrade_to_head(engine)

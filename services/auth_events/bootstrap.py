@@ -7,6 +7,7 @@ from services.auth_events.api import AuthEventsApiDeps, build_app
 from services.auth_events.handlers import AuthEventsDeps, accept_signed_in
 from services.auth_events.retention import SignInRetention
 from services.auth_events.settings import AuthEventsSettings
+from services.migrations.migrate import schema_is_current
 from shared.amqp.consumer import QueueConsumer
 from shared.amqp.event_consumer import event_handler
 from shared.amqp.publisher import DramatiqPublisher
@@ -25,7 +26,7 @@ SETTINGS_CLASS = AuthEventsSettings
 
 def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None = None) -> Service:
     settings = settings or AuthEventsSettings()
-    platform = build_platform(settings, runs_workers=False, clock=clock)
+    platform = build_platform(settings, runs_workers=False, schema_is_current=schema_is_current, clock=clock)
     # Declared up front so the first request does not pay for it, and so notifier's queue
     # exists (with its dead-letter wiring) even before notifier first starts.
     platform.broker.declare_queue(SEND_SIGNIN_ALERT.queue_name, ensure=True)

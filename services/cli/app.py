@@ -21,8 +21,8 @@ from services.cli.banner import announce_when_ready
 from services.cli.catalogue import CATALOGUE, SERVICES
 from services.cli.preflight import check_settings_and_ports
 from services.cli.supervisor import ChildSpec, Supervisor
+from services.migrations.migrate import schema_is_current, upgrade_to_head
 from shared.db import build_engine
-from shared.migrate import pending_migrations, upgrade_to_head
 from shared.runtime.logging import configure_logging
 from shared.runtime.platform import StartupError, dependency_problems
 from shared.settings import InvalidSettings, PlatformSettings, load_settings
@@ -119,7 +119,9 @@ def _check_database_and_broker(settings: PlatformSettings, migrate_first: bool) 
     brought up to date, so a fresh checkout just runs."""
     engine = build_engine(settings.database_url)
     try:
-        problems = dependency_problems(settings, engine, schema_must_be_current=settings.is_production)
+        problems = dependency_problems(
+            settings, engine, schema_is_current, schema_must_be_current=settings.is_production
+        )
         if not problems and migrate_first and _schema_behind(engine):
             logger.info("bringing the database schema up to date (development)")
             upgrade_to_head(engine)
@@ -130,7 +132,7 @@ def _check_database_and_broker(settings: PlatformSettings, migrate_first: bool) 
 
 def _schema_behind(engine) -> bool:
     try:
-        return bool(pending_migrations(engine))
+        return not schema_is_current(engine)
     except SQLAlchemyError:  # unreachable: dependency_problems then says what is wrong, in words
         return False
 
@@ -233,7 +235,7 @@ def migrate() -> int:
     try:
         upgrade_to_head(engine)
     except SQLAlchemyError as error:
-        problems = dependency_problems(settings, engine)
+        problems = dependency_problems(settings, engine, schema_is_current)
         return fail("\n".join(problems) if problems else f"migration failed: {type(error).__name__}: {error}")
     except Exception as error:  # any failure here is reported the same way: one line, non-zero
         return fail(f"migration failed: {type(error).__name__}: {error}")

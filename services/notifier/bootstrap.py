@@ -4,6 +4,7 @@ from functools import partial
 
 import httpx
 
+from services.migrations.migrate import schema_is_current
 from services.notifier.actors import declare_notification_actors, declare_scheduled_actors, declare_signin_alert_actors
 from services.notifier.api import NotifierApiDeps, build_app
 from services.notifier.consumers import ScheduledEventsDeps, scheduled_events_handler
@@ -63,7 +64,7 @@ def bootstrap(
     email_sender: EmailSender | None = None,
 ) -> Service:
     settings = settings or NotifierSettings()
-    platform = build_platform(settings, runs_workers=True, clock=clock)
+    platform = build_platform(settings, runs_workers=True, schema_is_current=schema_is_current, clock=clock)
     http_client = httpx.Client(timeout=HTTP_TIMEOUT, limits=httpx.Limits(max_keepalive_connections=20))
     if email_sender is None:
         try:

@@ -19,6 +19,11 @@ class EmailDelivery(Base):
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+#: ``Notification.digest_state`` of one waiting for the next digest (notifications, digests and
+#: retention all read it, so it lives with the table).
+DIGEST_PENDING = "pending"
+
+
 class Notification(Base):
     """One accepted notification request: its rendered text, its in-app state, its digest state."""
 

@@ -3,6 +3,7 @@ data do the work: notifier builds digests and keeps its data, auth_events keeps 
 
 from functools import partial
 
+from services.migrations.migrate import schema_is_current
 from services.scheduler.api import build_app
 from services.scheduler.digest_schedules.routes import build_digest_schedules_router
 from services.scheduler.digest_schedules.scan import DigestScan
@@ -24,7 +25,7 @@ SETTINGS_CLASS = SchedulerSettings
 
 def bootstrap(settings: SchedulerSettings | None = None, *, clock: Clock | None = None) -> Service:
     settings = settings or SchedulerSettings()
-    platform = build_platform(settings, runs_workers=False, clock=clock)
+    platform = build_platform(settings, runs_workers=False, schema_is_current=schema_is_current, clock=clock)
     # The queues of what the scheduler emits exist before their consumers first start, so an
     # event emitted meanwhile waits for them instead of being refused as unroutable.
     for queue in (NOTIFIER_SCHEDULED, AUTH_EVENTS_MAINTENANCE):

@@ -4,16 +4,18 @@ Dramatiq's ``Retries`` gives any exception that is not a ``dramatiq.Retry`` with
 jittered backoff (15-30 s, 30-60 s, ...). Herald's actors name exact schedules (DESIGN §3) and
 ``retry_on_schedule`` covers the failures an actor expects; an unexpected one (a bug, an
 ``OverflowError`` from a date near the end of time, a time limit, a validator that raises
-something odd) must follow the same schedule and then die. An actor declares
-``backoff=BackoffSchedule(...)``; this middleware turns any failure it does not ``throw`` into a
-``Retry`` with the delay that schedule gives. Retries still count against ``max_retries``.
+something odd) must follow the same schedule and then die. An actor declares the ``backoff``
+option (its ``ActorRoute.backoff``, with ``max_retries`` from the same schedule); this middleware
+turns any failure it does not ``throw`` into a ``Retry`` with the delay that schedule gives.
+Retries still count against ``max_retries``.
 """
 
 import dramatiq
 from dramatiq.middleware import Retries
 
 from shared.errors import TransientError
-from shared.jobs.retry_policy import BackoffSchedule
+from shared.jobs.retry_policy import scheduled_delay_ms
+from shared.topology import BackoffSchedule
 
 
 class ScheduledRetries(Retries):
@@ -35,6 +37,6 @@ class ScheduledRetries(Retries):
         if schedule is None or (throws and isinstance(exception, throws)):
             return exception
         retry_after = exception.retry_after if isinstance(exception, TransientError) else None
-        delay = schedule.delay_ms(message.options.get("retries", 0), retry_after)
+        delay = scheduled_delay_ms(schedule, message.options.get("retries", 0), retry_after)
         # Retries records the traceback of the exception being handled: the original one.
         return dramatiq.Retry(f"{type(exception).__name__}: {exception}"[:500], delay=delay)

@@ -24,10 +24,14 @@ from shared.clock import Clock, SystemClock
 from shared.db import build_engine, build_session_factory
 from shared.jobs.dead_letters import DeadLetterArchive
 from shared.jobs.ledger import JobLedger
-from shared.migrate import pending_migrations
 from shared.settings import PlatformSettings
 from shared.topology import IngressQueue, dead_letter_queue
 from shared.web.health import broker_check, database_check
+
+#: Whether the database's schema is the one the code expects (it connects, so it checks the
+#: database is reachable too). Given by the caller: the migrations live above the services, and
+#: shared/ imports no service.
+SchemaCheck = Callable[[Engine], bool]
 
 
 class StartupError(Exception):
@@ -62,19 +66,21 @@ def safe_url(url: str) -> str:
     return f"{parts.scheme}://{host}{':' + str(parts.port) if parts.port else ''}{parts.path}"
 
 
-def check_dependencies(settings: PlatformSettings, engine: Engine) -> None:
+def check_dependencies(settings: PlatformSettings, engine: Engine, schema_is_current: SchemaCheck) -> None:
     """Raise StartupError, one line per problem, unless the database (at the current schema) and
     RabbitMQ both answer."""
-    problems = dependency_problems(settings, engine)
+    problems = dependency_problems(settings, engine, schema_is_current)
     if problems:
         raise StartupError("\n".join(problems))
 
 
-def dependency_problems(settings: PlatformSettings, engine: Engine, *, schema_must_be_current: bool = True) -> list[str]:
+def dependency_problems(
+    settings: PlatformSettings, engine: Engine, schema_is_current: SchemaCheck, *, schema_must_be_current: bool = True
+) -> list[str]:
     """What keeps the database or RabbitMQ from serving Herald, in words; both are checked."""
     problems = []
     try:
-        if pending_migrations(engine) and schema_must_be_current:  # connects: the database check too
+        if not schema_is_current(engine) and schema_must_be_current:  # connects: the database check too
             problems.append("the database schema is not up to date: run `herald migrate` first")
     except SQLAlchemyError as error:
         problems.append(f"cannot reach the database at {safe_url(settings.database_url)}: {database_problem(error)}")
@@ -118,10 +124,12 @@ def broker_problem(error: Exception) -> str:
     return type(error).__name__
 
 
-def build_platform(settings: PlatformSettings, *, runs_workers: bool, clock: Clock | None = None) -> Platform:
+def build_platform(
+    settings: PlatformSettings, *, runs_workers: bool, schema_is_current: SchemaCheck, clock: Clock | None = None
+) -> Platform:
     clock = clock or SystemClock()
     engine = build_engine(settings.database_url)
-    check_dependencies(settings, engine)
+    check_dependencies(settings, engine, schema_is_current)
 
     session_factory = build_session_factory(engine)
     ledger = JobLedger(session_factory, clock)

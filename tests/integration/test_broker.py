@@ -8,13 +8,13 @@ from datetime import datetime, timezone
 import pika
 import pytest
 
+from services.migrations.migrate import upgrade_to_head
 from services.notifier.bootstrap import bootstrap as bootstrap_notifier
 from services.notifier.settings import NotifierSettings
 from shared.amqp.publisher import DramatiqPublisher, Outgoing, PublishFailed
 from shared.broker import build_broker
 from shared.db import build_engine, build_session_factory
 from shared.jobs.ledger import JobLedger, JobStatus
-from shared.migrate import upgrade_to_head
 from shared.schemas import SendSignInAlertV1
 from shared.topology import SEND_SIGNIN_ALERT
 from tests.fakes.clock import FakeClock

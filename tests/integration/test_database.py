@@ -10,17 +10,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import OperationalError
 
+from services.migrations.metadata import metadata
+from services.migrations.migrate import schema_is_current, upgrade_to_head
 from shared.db import build_engine, build_session_factory, unit_of_work
 from shared.jobs.ledger import JobLedger, JobStatus
 from shared.jobs.rate_limit import SlidingWindowLimit
-from shared.migrate import pending_migrations, upgrade_to_head
-from shared.schema import metadata
 from tests.fakes.clock import FakeClock
 from tests.support.databases import POSTGRES_URL, PostgresSchema
 
 
 def test_migrations_reach_head_and_match_the_models(migrated_engine):
-    assert not pending_migrations(migrated_engine)
+    assert schema_is_current(migrated_engine)
     with migrated_engine.connect() as connection:
         drift = compare_metadata(MigrationContext.configure(connection), metadata)
     assert drift == [], f"models and migrations disagree: {drift}"

@@ -10,6 +10,7 @@ import pytest
 
 from services.auth_events.bootstrap import bootstrap as bootstrap_auth_events
 from services.auth_events.settings import AuthEventsSettings
+from services.migrations.migrate import upgrade_to_head
 from services.notifier.bootstrap import bootstrap as bootstrap_notifier
 from services.notifier.settings import NotifierSettings
 from shared.amqp.consumer import DEAD_LETTER_ID_HEADER, QueueConsumer
@@ -17,7 +18,6 @@ from shared.amqp.event_consumer import event_handler
 from shared.db import build_engine, build_session_factory
 from shared.jobs.dead_letters import DeadLetter, DeadLetterArchive
 from shared.jobs.ledger import JobLedger
-from shared.migrate import upgrade_to_head
 from shared.schemas import UserSignedInV1
 from shared.topology import (
     AUTH_EVENTS_EXCHANGE,

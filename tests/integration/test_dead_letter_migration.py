@@ -8,8 +8,8 @@ import sqlalchemy
 from alembic import command
 from sqlalchemy.exc import IntegrityError
 
+from services.migrations.migrate import alembic_config
 from shared.db import build_engine
-from shared.migrate import alembic_config
 
 DEAD_AT = datetime(2026, 11, 23, 8, 15)
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import insert, select
 
+from services.migrations.migrate import upgrade_to_head
 from services.notifier.bootstrap import bootstrap as bootstrap_notifier
 from services.notifier.settings import NotifierSettings
 from services.notifier.tables import DigestDelivery, Notification
@@ -23,7 +24,6 @@ from services.scheduler.tables import DigestSchedule
 from shared.amqp.event_publisher import EventPublisher
 from shared.db import build_engine, build_session_factory
 from shared.jobs.ledger import Job, JobLedger, JobStatus
-from shared.migrate import upgrade_to_head
 from shared.schemas.scheduler import DigestDueV1
 from shared.topology import DELIVER_NOTIFICATION, NOTIFICATION_REQUESTED_KEY, NOTIFICATIONS_EXCHANGE
 from tests.fakes.clock import FakeClock

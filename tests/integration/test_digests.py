@@ -9,13 +9,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from services.migrations.migrate import upgrade_to_head
 from services.notifier.bootstrap import bootstrap as bootstrap_notifier
 from services.notifier.settings import NotifierSettings
 from services.notifier.tables import DigestDelivery, MaintenanceRun, Notification
 from shared.db import build_engine, build_session_factory, unit_of_work
 from shared.jobs.dead_letters import DeadLetter
 from shared.jobs.ledger import Job, JobStatus
-from shared.migrate import upgrade_to_head
 from shared.topology import DIGEST_DUE_KEY, SCHEDULER_EXCHANGE, maintenance_key
 from tests.fakes.email import RecordingEmailSender
 from tests.support.events import publish_json

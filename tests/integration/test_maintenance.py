@@ -10,6 +10,7 @@ from services.auth_events.bootstrap import bootstrap as bootstrap_auth_events
 from services.auth_events.retention import SignInRetention
 from services.auth_events.settings import AuthEventsSettings
 from services.auth_events.tables import SignInRecord
+from services.migrations.migrate import upgrade_to_head
 from services.notifier.email.transports.mime import build_mime_message, message_id_for
 from services.notifier.maintenance import run_maintenance
 from services.notifier.maintenance.deps import MaintenanceDeps, RetentionPolicy, WatchdogPolicy
@@ -25,7 +26,6 @@ from shared.errors import PermanentError
 from shared.jobs.dead_letters import DeadLetter
 from shared.jobs.ledger import Job
 from shared.jobs.rate_limit import RateLimitHit
-from shared.migrate import upgrade_to_head
 from shared.schemas import RunMaintenanceV1
 from shared.topology import RUN_MAINTENANCE, SCHEDULER_EXCHANGE, maintenance_key
 from tests.fakes.clock import FakeClock

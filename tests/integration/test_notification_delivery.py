@@ -8,13 +8,13 @@ import uuid
 
 import pytest
 
+from services.migrations.migrate import upgrade_to_head
 from services.notifier.bootstrap import bootstrap as bootstrap_notifier
 from services.notifier.settings import NotifierSettings
 from services.notifier.tables import Notification
 from shared.db import build_engine, build_session_factory
 from shared.jobs.dead_letters import DeadLetterArchive
 from shared.jobs.ledger import JobLedger, JobStatus
-from shared.migrate import upgrade_to_head
 from shared.topology import (
     DELIVER_NOTIFICATION,
     NOTIFICATION_REQUESTED_KEY,

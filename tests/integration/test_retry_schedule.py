@@ -8,6 +8,7 @@ import dramatiq
 import pytest
 from dramatiq import Worker
 
+from services.migrations.migrate import upgrade_to_head
 from services.notifier.actors import route_actor
 from services.notifier.bootstrap import bootstrap as bootstrap_notifier
 from services.notifier.settings import NotifierSettings
@@ -17,10 +18,8 @@ from shared.broker import build_broker
 from shared.db import build_engine, build_session_factory
 from shared.jobs.dead_letters import DeadLetterArchive
 from shared.jobs.ledger import JobLedger, JobStatus
-from shared.jobs.retry_policy import BackoffSchedule
-from shared.migrate import upgrade_to_head
 from shared.schemas import SendSignInAlertV1
-from shared.topology import SEND_SIGNIN_ALERT, ActorRoute, dead_letter_queue
+from shared.topology import SEND_SIGNIN_ALERT, ActorRoute, BackoffSchedule, dead_letter_queue
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
 from tests.support.herald_process import free_port
@@ -28,7 +27,7 @@ from tests.support.waiting import wait_until
 
 #: The sign-in schedule's shape, in milliseconds instead of seconds, so a run takes a second.
 QUICK_BACKOFF = BackoffSchedule((20, 40, 80, 160))
-FLAKY = ActorRoute(queue_name="test.flaky", actor_name="flaky", job_type="flaky", max_attempts=QUICK_BACKOFF.max_attempts)
+FLAKY = ActorRoute(queue_name="test.flaky", actor_name="flaky", job_type="flaky", backoff=QUICK_BACKOFF)
 
 
 class EnqueueDelays(dramatiq.Middleware):
@@ -60,7 +59,7 @@ def test_an_actor_that_fails_unexpectedly_follows_its_schedule_then_is_archived(
         # What a far-future date did to the sign-in handler, whatever intake lets through.
         datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).astimezone().replace(year=10000)
 
-    route_actor(flaky, FLAKY, QUICK_BACKOFF, broker=broker)
+    route_actor(flaky, FLAKY, broker=broker)
     broker.declare_queue(FLAKY.queue_name, ensure=True)
     archive = DeadLetterArchive(session_factory, ledger, FakeClock())
     archiver = QueueConsumer(

@@ -9,8 +9,8 @@ import sqlalchemy
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from services.migrations.metadata import metadata
 from shared.db import build_engine, build_session_factory
-from shared.schema import metadata
 
 POSTGRES_URL = os.environ.get("HERALD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -10,8 +10,11 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
 
 from shared.errors import PermanentError, TransientError
-from shared.jobs.retry_policy import MAX_REQUESTED_DELAY_MS, SIGNIN_ALERT_BACKOFF
+from shared.jobs.retry_policy import MAX_REQUESTED_DELAY_MS
 from shared.middleware.scheduled_retries import ScheduledRetries
+from shared.topology import SEND_SIGNIN_ALERT
+
+SIGNIN_ALERT_BACKOFF = SEND_SIGNIN_ALERT.backoff
 
 
 class EnqueueDelays(dramatiq.Middleware):

@@ -7,21 +7,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier.email.message import EmailSender
 from shared.clock import Clock
+from shared.jobs.retention import PlatformRetention
 
 
 @dataclass(frozen=True)
-class RetentionPolicy:
-    finished_jobs_days: int = 30
-    dead_jobs_days: int = 90
-    dead_letters_days: int = 90
+class RetentionPolicy(PlatformRetention):
+    """The platform's tables' ages (jobs, dead letters, rate-limit hits, the batch size) and
+    notifier's own."""
+
     #: Notifications, their outcomes, the email delivery log, digest deliveries, maintenance runs.
     notifications_days: int = 90
     #: Notifications still unread in the inbox or waiting for a digest: kept longer, not forever.
     undelivered_notifications_days: int = 365
-    #: Rate-limit hits matter for an hour; a day leaves room for a slow clock.
-    rate_limit_hits_days: int = 1
-    #: Rows per DELETE transaction, so no transaction holds locks for long.
-    batch_size: int = 1000
 
 
 @dataclass(frozen=True)

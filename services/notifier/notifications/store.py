@@ -10,13 +10,11 @@ from sqlalchemy.orm import Session
 
 from services.notifier.notifications.model import RenderedNotification
 from services.notifier.notifications.preferences import DEFAULT_PREFERENCES, Preferences
-from services.notifier.tables import Notification, NotificationPreferences
+from services.notifier.tables import DIGEST_PENDING, Notification, NotificationPreferences
 from shared.clock import Clock
 from shared.db import dialect_insert, insert_ignoring_conflicts
 from shared.jobs.intake import KeptRow
 from shared.schemas import NotificationRequestedV1
-
-DIGEST_PENDING = "pending"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: The Alembic script directory: env.py, script.py.mako and versions/ beside this module.
+MIGRATIONS_DIR = Path(__file__).parent
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -24,8 +25,9 @@ def upgrade_to_head(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
-def pending_migrations(engine: Engine) -> bool:
-    """True when the database is behind the code (start-up refuses to run on an old schema)."""
+def schema_is_current(engine: Engine) -> bool:
+    """False when the database is behind the code (start-up refuses to run on an old schema).
+    The bootstraps hand this to the platform's start-up check, which must not import services."""
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() != head
+        return MigrationContext.configure(connection).get_current_revision() == head

@@ -1,4 +1,5 @@
-"""Every table Herald keeps, gathered for Alembic. Services own their tables; this only lists them."""
+"""Every table Herald keeps, gathered for Alembic. Services and the platform own their tables;
+this only lists them (which is why it lives here, above the services, and not in shared/)."""
 
 import services.auth_events.tables  # noqa: F401  (registers signin_history)
 import services.notifier.tables  # noqa: F401  (registers email_deliveries, notifications, ...)

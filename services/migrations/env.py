@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from shared.schema import metadata
+from services.migrations.metadata import metadata
 
 config = context.config
 
