@@ -20,7 +20,8 @@ from services.notifier.maintenance.routes import MaintenanceApiDeps
 from services.notifier.notifications.handlers import NotificationDeps, accept_notification
 from services.notifier.notifications.rendering import NotificationTemplates
 from services.notifier.notifications.routes import NotificationApiDeps
-from services.notifier.notifications.store import NotificationStore, PreferenceStore
+from services.notifier.notifications.store import NotificationStore
+from services.notifier.preferences.store import PreferenceStore
 from services.notifier.settings import NotifierSettings
 from services.notifier.signin_alerts.handlers import SignInAlertDeps, SignInAlertPolicy
 from shared.amqp.consumer import QueueConsumer

@@ -2,7 +2,7 @@
 
 shared never imports services; the contract (shared.schemas, shared.topology) imports nothing
 from the plumbing; a service never imports another; a notifier capability imports no sibling
-capability except through email/ and the skeleton. The contracts name packages, so a new service
+capability except through email/, preferences/ and the skeleton. The contracts name packages, so a new service
 or capability must be added to them: the last two tests say so when one is missing.
 """
 
@@ -14,8 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 #: Packages of services/ allowed to import services: they stand above them.
 ABOVE_THE_SERVICES = {"cli", "migrations"}
-#: What every notifier capability may share: email/ and the skeleton's templates.
-NOTIFIER_SHARED = {"email", "templates"}
+#: What every notifier capability may share: email/, the users' preferences (which decide what
+#: any capability sends) and the skeleton's templates.
+NOTIFIER_SHARED = {"email", "preferences", "templates"}
 
 
 def contract(contract_id: str) -> dict:

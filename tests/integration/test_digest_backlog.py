@@ -10,8 +10,8 @@ from sqlalchemy import func, insert, select
 from services.notifier.digests.handlers import DigestDeps, DigestOutcome, DigestPolicy, send_digests
 from services.notifier.digests.store import DigestStore
 from services.notifier.email.outcomes import OutcomeLog
-from services.notifier.notifications.preferences import Preferences
-from services.notifier.notifications.store import PreferenceStore
+from services.notifier.preferences.model import Preferences
+from services.notifier.preferences.store import PreferenceStore
 from services.notifier.tables import Notification, NotificationOutcome
 from shared.db import unit_of_work
 from tests.fakes.clock import FakeClock

@@ -7,7 +7,8 @@ from services.notifier.email.delivery_log import DeliveryLog
 from services.notifier.email.outcomes import OutcomeLog
 from services.notifier.notifications.handlers import NotificationDeps
 from services.notifier.notifications.rendering import NotificationTemplates
-from services.notifier.notifications.store import NotificationStore, PreferenceStore
+from services.notifier.notifications.store import NotificationStore
+from services.notifier.preferences.store import PreferenceStore
 from shared.jobs.intake import JobIntake
 from shared.jobs.ledger import JobLedger
 from shared.schemas import DeliverNotificationV1

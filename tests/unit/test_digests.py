@@ -11,8 +11,8 @@ from services.notifier.digests.handlers import DigestDeps, DigestOutcome, Digest
 from services.notifier.digests.store import DigestStore
 from services.notifier.email.message import PermanentEmailError, TransientEmailError
 from services.notifier.email.outcomes import OutcomeLog
-from services.notifier.notifications.preferences import Preferences
-from services.notifier.notifications.store import PreferenceStore
+from services.notifier.preferences.model import Preferences
+from services.notifier.preferences.store import PreferenceStore
 from services.notifier.tables import DigestDelivery, Notification, NotificationOutcome
 from shared.db import unit_of_work
 from tests.fakes.clock import FakeClock

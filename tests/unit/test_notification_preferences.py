@@ -3,8 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from services.notifier.notifications.preferences import DEFAULT_PREFERENCES, Preferences, PreferencesBody
-from services.notifier.notifications.store import PreferenceStore
+from services.notifier.preferences.model import DEFAULT_PREFERENCES, Preferences, PreferencesBody
+from services.notifier.preferences.store import PreferenceStore
 from shared.db import unit_of_work
 from tests.fakes.clock import FakeClock
 from tests.support.databases import in_memory_session_factory

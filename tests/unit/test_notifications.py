@@ -16,8 +16,8 @@ from services.notifier.notifications.handlers import (
     accept_notification,
     deliver_notification,
 )
-from services.notifier.notifications.preferences import Preferences
 from services.notifier.notifications.rendering import TemplateDataError, UnknownTemplate
+from services.notifier.preferences.model import Preferences
 from services.notifier.tables import EmailDelivery, Notification, NotificationOutcome
 from shared.db import unit_of_work
 from shared.jobs.ledger import JobStatus

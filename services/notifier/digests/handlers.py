@@ -35,8 +35,8 @@ from services.notifier.digests.store import Coverage, DigestStore, ShownCategori
 from services.notifier.email.delivery import EMAIL_CHANNEL, SendLog, send_and_record
 from services.notifier.email.message import EmailSender, PermanentEmailError, TransientEmailError
 from services.notifier.email.outcomes import OutcomeLog
-from services.notifier.notifications.preferences import Preferences
-from services.notifier.notifications.store import PreferenceStore
+from services.notifier.preferences.model import Preferences
+from services.notifier.preferences.store import PreferenceStore
 from shared.db import unit_of_work
 from shared.schemas import SECURITY_CATEGORY
 from shared.schemas.scheduler import DigestDueV1, SendDigestsV1

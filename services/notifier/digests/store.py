@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.notifier.digests.model import DigestItem
 from services.notifier.email.outcomes import replacing_failed_outcomes
-from services.notifier.notifications.store import DIGEST_PENDING
-from services.notifier.tables import DigestDelivery, Notification, NotificationOutcome
+from services.notifier.tables import DIGEST_PENDING, DigestDelivery, Notification, NotificationOutcome
 from shared.clock import Clock
 from shared.db import UtcDateTime, dialect_insert, insert_ignoring_conflicts
 

@@ -17,7 +17,8 @@ from services.notifier.email.message import EmailSender, OutgoingEmail
 from services.notifier.email.outcomes import OutcomeLog
 from services.notifier.notifications.model import RenderedNotification
 from services.notifier.notifications.rendering import NotificationTemplates
-from services.notifier.notifications.store import NotificationStore, PreferenceStore
+from services.notifier.notifications.store import NotificationStore
+from services.notifier.preferences.store import PreferenceStore
 from shared.db import unit_of_work
 from shared.jobs.intake import Acceptance, JobIntake
 from shared.jobs.ledger import JobLedger

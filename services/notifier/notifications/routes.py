@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from services.notifier.notifications.handlers import NotificationDeps, accept_notification
-from services.notifier.notifications.preferences import Preferences, PreferencesBody
+from services.notifier.preferences.model import Preferences, PreferencesBody
 from shared.db import unit_of_work
 from shared.schemas import NotificationRequestedV1
 from shared.web.auth import require_api_key

@@ -1,5 +1,4 @@
-"""notifications' repositories: accepted notifications (their text, in-app and digest state), and
-users' notification preferences (one row per user who has set any)."""
+"""notifications' repository: accepted notifications (their text, in-app and digest state)."""
 
 import functools
 from dataclasses import dataclass
@@ -9,8 +8,7 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from services.notifier.notifications.model import RenderedNotification
-from services.notifier.notifications.preferences import DEFAULT_PREFERENCES, Preferences
-from services.notifier.tables import DIGEST_PENDING, Notification, NotificationPreferences
+from services.notifier.tables import DIGEST_PENDING, Notification
 from shared.clock import Clock
 from shared.db import dialect_insert, insert_ignoring_conflicts
 from shared.jobs.intake import KeptRow
@@ -102,41 +100,3 @@ class NotificationStore:
             .where(Notification.user_id == user_id, Notification.in_app.is_(True), Notification.read_at.is_(None))
             .values(read_at=self._clock.now())
         ).rowcount
-
-
-class PreferenceStore:
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-
-    def get(self, session: Session, user_id: str) -> Preferences:
-        row = session.execute(_BY_USER, {"p_user_id": user_id}).first()
-        if row is None:
-            return DEFAULT_PREFERENCES
-        return Preferences(
-            muted=row.muted,
-            opt_outs=frozenset((item["category"], item["channel"]) for item in row.opt_outs or []),
-        )
-
-    def put(self, session: Session, user_id: str, preferences: Preferences) -> None:
-        """Replace the user's preferences (an upsert, so two writers at once cannot collide)."""
-        values = {
-            "user_id": user_id,
-            "muted": preferences.muted,
-            "opt_outs": [{"category": category, "channel": channel} for category, channel in sorted(preferences.opt_outs)],
-            "updated_at": self._clock.now(),
-        }
-        session.execute(_upsert(session.get_bind().dialect.name), values)
-
-
-_BY_USER = select(NotificationPreferences.muted, NotificationPreferences.opt_outs).where(
-    NotificationPreferences.user_id == bindparam("p_user_id")
-)
-
-
-@functools.cache
-def _upsert(dialect: str):
-    statement = dialect_insert(dialect)(NotificationPreferences.__table__)
-    return statement.on_conflict_do_update(
-        index_elements=["user_id"],
-        set_={column: statement.excluded[column] for column in ("muted", "opt_outs", "updated_at")},
-    )
