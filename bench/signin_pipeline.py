@@ -65,7 +65,7 @@ from tests.support.databases import PostgresSchema
 from tests.support.events import signed_in_event
 from tests.support.herald_process import HeraldProcess
 from tests.support.rabbitmq import RabbitAdmin
-from tests.support.sendgrid_server import SendGridTestServer
+from tests.fakes.sendgrid_server import SendGridTestServer
 
 GOAL_P99_MS = 10.0
 GOAL_RATE = 500

@@ -5,7 +5,7 @@ import pytest
 
 from tests.support.databases import PostgresSchema
 from tests.support.herald_process import HeraldProcess
-from tests.support.sendgrid_server import SendGridTestServer
+from tests.fakes.sendgrid_server import SendGridTestServer
 from tests.support.waiting import wait_until
 
 ADMIN_TOKEN = "e2e-admin-token"

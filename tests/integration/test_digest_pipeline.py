@@ -31,8 +31,8 @@ from tests.support.digest_scan_process import scan_in_own_process
 from tests.support.digests_due import DigestQueue, due_schedule_row
 from tests.support.events import publish_json
 from tests.support.herald_process import free_port
-from tests.support.sendgrid_server import SendGridTestServer
-from tests.support.smtp_server import SmtpTestServer
+from tests.fakes.sendgrid_server import SendGridTestServer
+from tests.fakes.smtp_server import SmtpTestServer
 from tests.support.waiting import wait_until
 
 START = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)  # a Tuesday

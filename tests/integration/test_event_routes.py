@@ -22,7 +22,7 @@ from shared.topology import DELIVER_NOTIFICATION, RUN_MAINTENANCE, SEND_SIGNIN_A
 from shared.web.http import PROBLEM_JSON
 from tests.fakes.clock import FakeClock
 from tests.fakes.publisher import RecordingPublisher
-from tests.support.notification_deps import notification_deps
+from tests.support.notifier_deps import notifier_deps
 
 MAX_EVENT_BYTES = 64 * 1024
 
@@ -67,7 +67,7 @@ def notifier(session_factory, clock, ledger):
             metrics_registry=CollectorRegistry(),
         )
     )
-    deps = notification_deps(session_factory, clock)
+    deps = notifier_deps(session_factory, clock).notifications
     install_notification_routes(
         app, NotificationApiDeps(handler_deps=deps, api_keys=[], max_event_bytes=MAX_EVENT_BYTES, count=lambda *_: None)
     )

@@ -19,7 +19,7 @@ from shared.web.http import PROBLEM_JSON, install_problem_handlers
 from tests.fakes.clock import FakeClock
 from tests.fakes.publisher import RecordingPublisher
 from tests.support.messages import example_messages, replaced, string_leaves
-from tests.support.notification_deps import notification_deps
+from tests.support.notifier_deps import notifier_deps
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -53,7 +53,7 @@ def auth_client(session_factory):
 def notification_client(session_factory):
     app = FastAPI()
     install_problem_handlers(app)
-    deps = notification_deps(session_factory, FakeClock())
+    deps = notifier_deps(session_factory, FakeClock()).notifications
     install_notification_routes(
         app, NotificationApiDeps(handler_deps=deps, api_keys=[], max_event_bytes=64 * 1024, count=lambda *_: None)
     )

@@ -14,7 +14,7 @@ from shared.jobs.ledger import JobStatus
 from shared.topology import DELIVER_NOTIFICATION
 from shared.web.http import PROBLEM_JSON, install_problem_handlers
 from tests.fakes.clock import FakeClock
-from tests.support.notification_deps import notification_deps, start_delivery
+from tests.support.notifier_deps import notifier_deps, start_delivery
 
 API_KEY = "test-key"
 KEY = {"X-API-Key": API_KEY}
@@ -42,7 +42,7 @@ def clock():
 
 @pytest.fixture
 def deps(session_factory, clock):
-    return notification_deps(session_factory, clock)
+    return notifier_deps(session_factory, clock).notifications
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from shared.schemas import DeliverNotificationV1, NotificationRequestedV1
 from shared.topology import DELIVER_NOTIFICATION, NOTIFIER_BULK_QUEUE, NOTIFIER_CRITICAL_QUEUE
 from tests.fakes.clock import FakeClock
 from tests.support.databases import in_memory_session_factory
-from tests.support.notification_deps import notification_deps, start_delivery
+from tests.support.notifier_deps import notifier_deps, start_delivery
 
 
 def request(n: int = 1, **fields) -> NotificationRequestedV1:
@@ -50,7 +50,7 @@ def clock():
 
 @pytest.fixture
 def deps(clock):
-    return notification_deps(in_memory_session_factory(), clock)
+    return notifier_deps(in_memory_session_factory(), clock).notifications
 
 
 def accept_and_start(event: NotificationRequestedV1, deps: NotificationDeps) -> DeliverNotificationV1:
