@@ -6,10 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
-from services.auth_events.adapters.signin_history import SignInHistory
 from services.auth_events.api import EXAMPLE_EVENT, AuthEventsApiDeps
 from services.auth_events.api import build_app as build_auth_events_app
-from services.auth_events.handlers import AuthEventsDeps
+from services.auth_events.bootstrap import build_handler_deps as build_auth_events_deps
 from services.notifier.api import NotifierApiDeps
 from services.notifier.api import build_app as build_notifier_app
 from services.notifier.notifications.routes import EXAMPLE_REQUEST, NotificationApiDeps, install_notification_routes
@@ -39,7 +38,7 @@ def ledger(session_factory, clock):
 
 @pytest.fixture
 def auth_events(session_factory, clock, ledger):
-    deps = AuthEventsDeps(intake=JobIntake(session_factory, ledger, RecordingPublisher()), history=SignInHistory(clock))
+    deps = build_auth_events_deps(intake=JobIntake(session_factory, ledger, RecordingPublisher()), clock=clock)
     app = build_auth_events_app(
         AuthEventsApiDeps(
             handler_deps=deps,

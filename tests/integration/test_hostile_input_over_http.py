@@ -9,9 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
-from services.auth_events.adapters.signin_history import SignInHistory
 from services.auth_events.api import AuthEventsApiDeps, build_app
-from services.auth_events.handlers import AuthEventsDeps
+from services.auth_events.bootstrap import build_handler_deps as build_auth_events_deps
 from services.notifier.notifications.routes import NotificationApiDeps, install_notification_routes
 from shared.jobs.intake import JobIntake
 from shared.jobs.ledger import JobLedger
@@ -38,7 +37,7 @@ def auth_client(session_factory):
     clock = FakeClock()
     ledger = JobLedger(session_factory, clock)
     deps = AuthEventsApiDeps(
-        handler_deps=AuthEventsDeps(JobIntake(session_factory, ledger, RecordingPublisher()), SignInHistory(clock)),
+        handler_deps=build_auth_events_deps(intake=JobIntake(session_factory, ledger, RecordingPublisher()), clock=clock),
         api_keys=[],
         max_event_bytes=64 * 1024,
         readiness_checks={},
