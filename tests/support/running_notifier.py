@@ -36,10 +36,12 @@ class RunningNotifier:
         #: For reading jobs; its clock stamps nothing.
         self.ledger = JobLedger(self.session_factory, FakeClock())
         self.service: Service | None = None
+        self.email_sender: EmailSender | None = None
 
     def build(self, email_sender: EmailSender | None = None, **settings) -> Service:
         """Bootstrap notifier; ``settings`` are NotifierSettings fields beside the test's vhost,
         database and a free port. No ``email_sender``: the one the settings name."""
+        self.email_sender = email_sender
         self.service = bootstrap_notifier(
             NotifierSettings(
                 amqp_url=self.amqp_url, database_url=self.database_url, notifier_port=free_port(), **settings
