@@ -61,11 +61,11 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from bench.harness import machine_context, run_and_clean_up
 from services.notifier.settings import NotifierSettings
 from tests.e2e.conftest import INGRESS_KEY, herald_env
+from tests.fakes.sendgrid_server import SendGridTestServer
 from tests.support.databases import PostgresSchema
 from tests.support.events import signed_in_event
 from tests.support.herald_process import HeraldProcess
 from tests.support.rabbitmq import RabbitAdmin
-from tests.support.sendgrid_server import SendGridTestServer
 
 GOAL_P99_MS = 10.0
 GOAL_RATE = 500

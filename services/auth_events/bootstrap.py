@@ -30,9 +30,9 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
     # Declared up front so the first request does not pay for it, and so notifier's queue
     # exists (with its dead-letter wiring) even before notifier first starts.
     platform.broker.declare_queue(SEND_SIGNIN_ALERT.queue_name, ensure=True)
-    deps = AuthEventsDeps(
+    deps = build_handler_deps(
         intake=JobIntake(platform.session_factory, platform.ledger, DramatiqPublisher(platform.broker)),
-        history=SignInHistory(platform.clock),
+        clock=platform.clock,
     )
     count_signed_in = IngressMetrics(platform.metrics_registry).counter("auth.user.signed_in")
     ingress = QueueConsumer(
@@ -78,3 +78,8 @@ def bootstrap(settings: AuthEventsSettings | None = None, *, clock: Clock | None
         work=[archiver],
         on_close=[platform.close],
     )
+
+
+def build_handler_deps(*, intake: JobIntake, clock: Clock) -> AuthEventsDeps:
+    """The handlers' dependencies from plain parts; tests call this with a recording publisher."""
+    return AuthEventsDeps(intake=intake, history=SignInHistory(clock))

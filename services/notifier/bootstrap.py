@@ -1,8 +1,10 @@
 """notifier's composition root: the only place that reads configuration and builds adapters."""
 
+from dataclasses import dataclass
 from functools import partial
 
 import httpx
+from sqlalchemy.orm import Session, sessionmaker
 
 from services.migrations.migrate import schema_is_current
 from services.notifier.actors import declare_notification_actors, declare_scheduled_actors, declare_signin_alert_actors
@@ -30,9 +32,9 @@ from shared.amqp.publisher import DramatiqPublisher, publish_raw
 from shared.clock import Clock
 from shared.jobs.intake import JobIntake
 from shared.jobs.intake_metrics import IngressMetrics
+from shared.jobs.ledger import JobLedger
 from shared.jobs.rate_limit import SlidingWindowLimit
 from shared.runtime.platform import (
-    Platform,
     StartupError,
     build_platform,
     dead_letter_archiver,
@@ -75,14 +77,18 @@ def bootstrap(
 
     broker = platform.broker
     intake = JobIntake(platform.session_factory, platform.ledger, DramatiqPublisher(broker))
-    notification_deps = build_notification_deps(settings, platform, intake, email_sender)
-    declare_signin_alert_actors(broker, build_signin_alert_deps(settings, platform, email_sender))
-    declare_notification_actors(broker, notification_deps)
-    declare_scheduled_actors(
-        broker,
-        build_digest_deps(settings, platform, email_sender),
-        build_maintenance_deps(settings, platform, email_sender),
+    handler_deps = build_handler_deps(
+        session_factory=platform.session_factory,
+        ledger=platform.ledger,
+        intake=intake,
+        clock=platform.clock,
+        email_sender=email_sender,
+        policies=build_policies(settings),
     )
+    notification_deps = handler_deps.notifications
+    declare_signin_alert_actors(broker, handler_deps.signin_alerts)
+    declare_notification_actors(broker, notification_deps)
+    declare_scheduled_actors(broker, handler_deps.digests, handler_deps.maintenance)
     for queue in NOTIFIER_QUEUES:
         broker.declare_queue(queue, ensure=True)
 
@@ -159,56 +165,42 @@ def bootstrap(
     )
 
 
-def build_signin_alert_deps(settings: NotifierSettings, platform: Platform, email_sender: EmailSender) -> SignInAlertDeps:
-    return SignInAlertDeps(
-        session_factory=platform.session_factory,
-        ledger=platform.ledger,
-        delivery_log=DeliveryLog(platform.clock),
-        rate_limit=SlidingWindowLimit(platform.clock),
-        email_sender=email_sender,
-        policy=SignInAlertPolicy(
+@dataclass(frozen=True)
+class NotifierPolicies:
+    """What the configuration decides for each capability: plain values, so a test writes its own."""
+
+    signin_alerts: SignInAlertPolicy
+    notification_templates: NotificationTemplates
+    #: The From header of notifications (sign-in alerts, digests and the watchdog carry their own).
+    from_header: str
+    digests: DigestPolicy
+    retention: RetentionPolicy
+    watchdog: WatchdogPolicy
+
+
+@dataclass(frozen=True)
+class NotifierHandlerDeps:
+    """Each capability's dependencies, as the actors, consumers and routes are given them."""
+
+    signin_alerts: SignInAlertDeps
+    notifications: NotificationDeps
+    digests: DigestDeps
+    maintenance: MaintenanceDeps
+
+
+def build_policies(settings: NotifierSettings) -> NotifierPolicies:
+    return NotifierPolicies(
+        signin_alerts=SignInAlertPolicy(
             product_name=settings.product_name,
             default_locale=settings.default_locale,
             from_header=settings.email_from,
             limit_per_hour=settings.signin_alert_limit_per_hour,
         ),
-        outcomes=OutcomeLog(platform.clock),
-    )
-
-
-def build_notification_deps(
-    settings: NotifierSettings, platform: Platform, intake: JobIntake, email_sender: EmailSender
-) -> NotificationDeps:
-    return NotificationDeps(
-        session_factory=platform.session_factory,
-        ledger=platform.ledger,
-        intake=intake,
-        templates=NotificationTemplates(product_name=settings.product_name, default_locale=settings.default_locale),
-        notifications=NotificationStore(platform.clock),
-        outcomes=OutcomeLog(platform.clock),
-        delivery_log=DeliveryLog(platform.clock),
-        preferences=PreferenceStore(platform.clock),
-        email_sender=email_sender,
+        notification_templates=NotificationTemplates(
+            product_name=settings.product_name, default_locale=settings.default_locale
+        ),
         from_header=settings.email_from,
-    )
-
-
-def build_digest_deps(settings: NotifierSettings, platform: Platform, email_sender: EmailSender) -> DigestDeps:
-    return DigestDeps(
-        session_factory=platform.session_factory,
-        store=DigestStore(platform.clock),
-        preferences=PreferenceStore(platform.clock),
-        outcomes=OutcomeLog(platform.clock),
-        email_sender=email_sender,
-        policy=DigestPolicy(settings.product_name, settings.default_locale, settings.email_from),
-    )
-
-
-def build_maintenance_deps(settings: NotifierSettings, platform: Platform, email_sender: EmailSender) -> MaintenanceDeps:
-    return MaintenanceDeps(
-        session_factory=platform.session_factory,
-        clock=platform.clock,
-        email_sender=email_sender,
+        digests=DigestPolicy(settings.product_name, settings.default_locale, settings.email_from),
         retention=RetentionPolicy(
             finished_jobs_days=settings.retention_finished_jobs_days,
             dead_jobs_days=settings.retention_dead_jobs_days,
@@ -222,5 +214,60 @@ def build_maintenance_deps(settings: NotifierSettings, platform: Platform, email
             admin_email=settings.admin_email,
             from_header=settings.email_from,
             product_name=settings.product_name,
+        ),
+    )
+
+
+def build_handler_deps(
+    *,
+    session_factory: sessionmaker[Session],
+    ledger: JobLedger,
+    intake: JobIntake,
+    clock: Clock,
+    email_sender: EmailSender,
+    policies: NotifierPolicies,
+) -> NotifierHandlerDeps:
+    """Every capability's dependencies from plain parts; each store is built once and shared, so
+    what one capability records (a delivery, an outcome, a preference) the others read alike.
+    Tests call this with fakes (an in-memory database, a fake clock, a recording sender)."""
+    delivery_log = DeliveryLog(clock)
+    outcomes = OutcomeLog(clock)
+    preferences = PreferenceStore(clock)
+    return NotifierHandlerDeps(
+        signin_alerts=SignInAlertDeps(
+            session_factory=session_factory,
+            ledger=ledger,
+            delivery_log=delivery_log,
+            rate_limit=SlidingWindowLimit(clock),
+            email_sender=email_sender,
+            policy=policies.signin_alerts,
+            outcomes=outcomes,
+        ),
+        notifications=NotificationDeps(
+            session_factory=session_factory,
+            ledger=ledger,
+            intake=intake,
+            templates=policies.notification_templates,
+            notifications=NotificationStore(clock),
+            outcomes=outcomes,
+            delivery_log=delivery_log,
+            preferences=preferences,
+            email_sender=email_sender,
+            from_header=policies.from_header,
+        ),
+        digests=DigestDeps(
+            session_factory=session_factory,
+            store=DigestStore(clock),
+            preferences=preferences,
+            outcomes=outcomes,
+            email_sender=email_sender,
+            policy=policies.digests,
+        ),
+        maintenance=MaintenanceDeps(
+            session_factory=session_factory,
+            clock=clock,
+            email_sender=email_sender,
+            retention=policies.retention,
+            watchdog=policies.watchdog,
         ),
     )

@@ -119,6 +119,27 @@ def _last_line(text: str | None) -> str | None:
     return lines[-1] if lines else None
 
 
+def describe_delivery(delivery: Delivery, dead_at: datetime) -> dict:
+    """What any dead letter says about itself: its origin, why it died, its identity."""
+    headers = _jsonable(delivery.headers)
+    deaths = headers.get("x-death")
+    # A producer may set any header, x-death too: read it only if it has RabbitMQ's shape.
+    last_death = deaths[0] if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict) else {}
+    origin_queue = q_name(str(last_death.get("queue") or delivery.method.routing_key.removesuffix(".XQ")))
+    return {
+        "delivery_key": delivery_key(origin_queue, headers.get(DEAD_LETTER_ID_HEADER)),
+        "queue_name": origin_queue[:255],
+        "message_id": _text(delivery.properties.message_id, 255),
+        "body": delivery.body,
+        "headers": headers,
+        "dead_at": dead_at,
+        "correlation_id": _text(delivery.properties.correlation_id, 64),
+        "reason": _text(headers.get(REASON_HEADER) or last_death.get("reason") or "rejected", 64),
+        "last_error": _text(headers.get(ERROR_HEADER), MAX_ERROR_CHARS),
+        "attempts": 0,
+    }
+
+
 class DeadLetterArchive:
     def __init__(self, session_factory: sessionmaker[Session], ledger: JobLedger, clock: Clock) -> None:
         self._session_factory = session_factory
@@ -130,7 +151,7 @@ class DeadLetterArchive:
     def archive_delivery(self, delivery: Delivery, *, carries_dramatiq_messages: bool) -> None:
         """Archive one dead-lettered delivery, then ack it. ``carries_dramatiq_messages``: its
         work queue holds Dramatiq messages, so a body that does not decode is "undecodable"."""
-        values = self._describe_delivery(delivery)
+        values = describe_delivery(delivery, self._clock.now())
         if carries_dramatiq_messages:
             described = self._describe_dramatiq_message(delivery.body)
             if not described and REASON_HEADER not in delivery.headers:
@@ -147,26 +168,6 @@ class DeadLetterArchive:
             extra={"job_id": values.get("job_id"), "queue": values["queue_name"], "reason": values["reason"]},
         )
         delivery.ack()
-
-    def _describe_delivery(self, delivery: Delivery) -> dict:
-        """What any dead letter says about itself: its origin, why it died, its identity."""
-        headers = _jsonable(delivery.headers)
-        deaths = headers.get("x-death")
-        # A producer may set any header, x-death too: read it only if it has RabbitMQ's shape.
-        last_death = deaths[0] if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict) else {}
-        origin_queue = q_name(str(last_death.get("queue") or delivery.method.routing_key.removesuffix(".XQ")))
-        return {
-            "delivery_key": delivery_key(origin_queue, headers.get(DEAD_LETTER_ID_HEADER)),
-            "queue_name": origin_queue[:255],
-            "message_id": _text(delivery.properties.message_id, 255),
-            "body": delivery.body,
-            "headers": headers,
-            "dead_at": self._clock.now(),
-            "correlation_id": _text(delivery.properties.correlation_id, 64),
-            "reason": _text(headers.get(REASON_HEADER) or last_death.get("reason") or "rejected", 64),
-            "last_error": _text(headers.get(ERROR_HEADER), MAX_ERROR_CHARS),
-            "attempts": 0,
-        }
 
     def _describe_dramatiq_message(self, body: bytes) -> dict:
         try:

@@ -103,6 +103,10 @@ class WorkerPool:
     def stop(self) -> None:
         self._worker.stop(timeout=WORKER_STOP_TIMEOUT_MS)
 
+    def threads_told_to_stop(self) -> bool:
+        """Whether every thread has been told to stop (each still finishes the message in hand)."""
+        return all(not thread.running for thread in self._worker.workers)
+
 
 _SEVERAL_WORKERS_FILTER = _SeveralWorkersPerBroker()
 

@@ -3,9 +3,9 @@
 import httpx
 import pytest
 
+from tests.fakes.sendgrid_server import SendGridTestServer
 from tests.support.databases import PostgresSchema
 from tests.support.herald_process import HeraldProcess
-from tests.support.sendgrid_server import SendGridTestServer
 from tests.support.waiting import wait_until
 
 ADMIN_TOKEN = "e2e-admin-token"

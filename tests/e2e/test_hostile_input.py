@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from tests.e2e.conftest import ADMIN_TOKEN, INGRESS_KEY, herald_env
 from tests.support.databases import PostgresSchema
-from tests.support.events import publish_json, signed_in_event
+from tests.support.events import notification_requested, publish_json, signed_in_event
 from tests.support.herald_process import HeraldProcess
 from tests.support.waiting import wait_until
 
@@ -154,17 +154,13 @@ def valid_signin() -> dict:
 
 
 def valid_notification() -> dict:
-    return {
-        "event_id": f"valid-{uuid.uuid4()}",
-        "type": "notification.requested",
-        "version": 1,
-        "occurred_at": "2026-11-23T08:15:00Z",
-        "recipient": {"user_id": f"u-{uuid.uuid4()}", "email": "bat@example.mn", "name": "Бат", "locale": "mn"},
-        "category": "comments",
-        "template": "comment_mention",
-        "data": {"author": "Сараа", "snippet": "сэтгэгдэл", "url": "https://app.example.mn/c/1"},
-        "channels": ["in_app"],
-    }
+    return notification_requested(
+        event_id=f"valid-{uuid.uuid4()}",
+        user_id=f"u-{uuid.uuid4()}",
+        template="comment_mention",
+        data={"author": "Сараа", "snippet": "сэтгэгдэл", "url": "https://app.example.mn/c/1"},
+        channels=["in_app"],
+    )
 
 
 def encoded(body: object) -> bytes:

@@ -13,7 +13,7 @@ import pytest
 
 from shared.topology import NOTIFICATION_REQUESTED_KEY, NOTIFICATIONS_EXCHANGE
 from tests.e2e.conftest import ADMIN_TOKEN, INGRESS_KEY
-from tests.support.events import publish_json
+from tests.support.events import notification_requested, publish_json
 from tests.support.metrics import metric_value
 from tests.support.waiting import wait_until
 
@@ -33,18 +33,11 @@ def extra_herald_env():
 
 
 def notification(user_id: str, **fields) -> dict:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "type": "notification.requested",
-        "version": 1,
+    defaults = {
         "occurred_at": "2026-11-24T08:00:00Z",
-        "recipient": {"user_id": user_id, "email": f"{user_id}@example.mn", "name": "Бат", "locale": "mn"},
-        "category": "comments",
-        "template": "generic",
         "data": {"title": "Шинэ сэтгэгдэл", "body": "Таны нийтлэлд сэтгэгдэл ирлээ"},
-        "channels": ["email", "in_app"],
-        **fields,
     }
+    return notification_requested(user_id=user_id, email=f"{user_id}@example.mn", **{**defaults, **fields})
 
 
 def post_notification(client, body: dict):

@@ -11,10 +11,10 @@ import pytest
 
 from shared.topology import SEND_SIGNIN_ALERT
 from tests.e2e.conftest import INGRESS_KEY, HeraldClient, herald_env
+from tests.fakes.smtp_server import SmtpTestServer
 from tests.support.events import publish_to_auth_events, signed_in_event
-from tests.support.herald_process import HeraldProcess, alive, free_port
+from tests.support.herald_process import HeraldProcess, alive
 from tests.support.metrics import metric_value
-from tests.support.smtp_server import SmtpTestServer
 from tests.support.waiting import wait_until
 
 

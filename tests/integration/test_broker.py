@@ -8,19 +8,15 @@ from datetime import datetime, timezone
 import pika
 import pytest
 
-from services.migrations.migrate import upgrade_to_head
-from services.notifier.bootstrap import bootstrap as bootstrap_notifier
-from services.notifier.settings import NotifierSettings
 from shared.amqp.publisher import DramatiqPublisher, Outgoing, PublishFailed
 from shared.broker import build_broker
-from shared.db import build_engine, build_session_factory
-from shared.jobs.ledger import JobLedger, JobStatus
+from shared.jobs.ledger import JobStatus
 from shared.schemas import SendSignInAlertV1
 from shared.topology import SEND_SIGNIN_ALERT
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
 from tests.support.events import publish_json
-from tests.support.herald_process import free_port
+from tests.support.running_notifier import RunningNotifier
 from tests.support.waiting import wait_until
 
 
@@ -146,37 +142,32 @@ class BlockingEmailSender(RecordingEmailSender):
 
 
 def test_stopping_notifier_finishes_jobs_in_hand_and_leaves_the_rest_queued(amqp_url, database_url):
-    engine = build_engine(database_url)
-    upgrade_to_head(engine)
+    notifier = RunningNotifier(amqp_url, database_url, clock=FakeClock())
     sender = BlockingEmailSender()
-    settings = NotifierSettings(
-        amqp_url=amqp_url, database_url=database_url, notifier_port=free_port(), critical_worker_threads=2
-    )
-    service = bootstrap_notifier(settings, email_sender=sender, clock=FakeClock())
+    notifier.build(sender, critical_worker_threads=2)
     publisher = DramatiqPublisher(build_broker(amqp_url))
     job_ids = [str(uuid.uuid4()) for _ in range(10)]
     for job_id in job_ids:
         publisher.send(SEND_SIGNIN_ALERT, alert_payload(job_id), message_id=job_id)
 
-    service.start()
+    critical_pool = notifier.component("notifier-critical")
+    notifier.start()
     for _ in range(2):  # both worker threads are now inside a send
         assert sender.in_flight.acquire(timeout=15)
-    stopping = threading.Thread(target=service.stop)
+    stopping = threading.Thread(target=notifier.stop)
     stopping.start()
-    # Let the sends finish only once the critical pool's threads have been told to stop
-    # (Dramatiq's WorkerThread.running), as when SIGTERM arrives mid-send.
-    critical_pool = service.work[0]._worker
-    wait_until(lambda: all(not thread.running for thread in critical_pool.workers), what="workers told to stop")
+    # Let the sends finish only once the critical pool's threads have been told to stop, as when
+    # SIGTERM arrives mid-send.
+    wait_until(critical_pool.threads_told_to_stop, what="workers told to stop")
     sender.release.set()
     stopping.join(20)
 
     assert not stopping.is_alive()
     assert len(sender.delivered) == 2, "the two jobs in hand finished"
-    ledger = JobLedger(build_session_factory(engine), FakeClock())
-    statuses = [ledger.get(job_id).status if ledger.get(job_id) else None for job_id in job_ids]
+    statuses = [notifier.job_status(job_id) for job_id in job_ids]
     assert statuses.count(JobStatus.COMPLETED) == 2 and JobStatus.PROCESSING not in statuses
     assert ready_messages(amqp_url, SEND_SIGNIN_ALERT.queue_name) == 8, "the rest went back to the queue"
-    engine.dispose()
+    notifier.engine.dispose()
 
 
 def test_a_dead_letter_consumer_keeps_a_delivery_it_failed_on(amqp_url):

@@ -11,8 +11,6 @@ import pytest
 from services.auth_events.bootstrap import bootstrap as bootstrap_auth_events
 from services.auth_events.settings import AuthEventsSettings
 from services.migrations.migrate import upgrade_to_head
-from services.notifier.bootstrap import bootstrap as bootstrap_notifier
-from services.notifier.settings import NotifierSettings
 from shared.amqp.consumer import DEAD_LETTER_ID_HEADER, QueueConsumer
 from shared.amqp.event_consumer import event_handler
 from shared.db import build_engine, build_session_factory
@@ -32,6 +30,7 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
 from tests.support.events import publish_json, signed_in_event
 from tests.support.herald_process import free_port
+from tests.support.running_notifier import RunningNotifier
 from tests.support.waiting import wait_until
 
 #: Poison messages per exchange; the issue saw a quarter of 1,000 merged away.
@@ -81,18 +80,13 @@ def test_every_identical_poison_message_on_both_exchanges_is_its_own_row(amqp_ur
     auth_events = bootstrap_auth_events(
         AuthEventsSettings(amqp_url=amqp_url, database_url=database_url, auth_events_port=free_port())
     )
-    notifier = bootstrap_notifier(
-        NotifierSettings(amqp_url=amqp_url, database_url=database_url, notifier_port=free_port()),
-        email_sender=RecordingEmailSender(),
-        clock=FakeClock(),
-    )
+    notifier = RunningNotifier(amqp_url, database_url, clock=FakeClock())
     queues = [AUTH_EVENTS_INGRESS_QUEUE, NOTIFIER_REQUESTS_QUEUE]
     all_queues = queues + [dead_letter_queue(queue) for queue in queues]
-    for service in (auth_events, notifier):
-        service.start()
+    auth_events.start()
     try:
-        for service in (auth_events, notifier):
-            assert all(consumer.connected.wait(15) for consumer in service.intake if hasattr(consumer, "connected"))
+        notifier.start(RecordingEmailSender())
+        assert all(consumer.connected.wait(15) for consumer in auth_events.intake if hasattr(consumer, "connected"))
         ids = publish_poison(amqp_url, AUTH_EVENTS_EXCHANGE, "auth.user.signed_in", POISON_PER_EXCHANGE)
         ids |= publish_poison(amqp_url, NOTIFICATIONS_EXCHANGE, NOTIFICATION_REQUESTED_KEY, POISON_PER_EXCHANGE)
 
@@ -102,8 +96,8 @@ def test_every_identical_poison_message_on_both_exchanges_is_its_own_row(amqp_ur
             what="every poison message archived",
         )
     finally:
-        for service in (notifier, auth_events):
-            service.stop()
+        notifier.stop()
+        auth_events.stop()
 
     assert len(archived(database)) == 2 * POISON_PER_EXCHANGE, "no more rows once everything is settled"
     assert Counter(row.queue_name for row in rows) == {queue: POISON_PER_EXCHANGE for queue in queues}

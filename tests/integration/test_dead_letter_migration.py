@@ -1,7 +1,7 @@
 """Migration 0003 on SQLite and PostgreSQL: the archive's rows survive, keep their keys, and
 the key stays unique; the downgrade gives the old schema back."""
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 import sqlalchemy

@@ -7,16 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from services.notifier.digests.handlers import DigestDeps, DigestOutcome, DigestPolicy, send_digests
-from services.notifier.digests.store import DigestStore
-from services.notifier.email.outcomes import OutcomeLog
+from services.notifier.digests.handlers import DigestOutcome, send_digests
 from services.notifier.preferences.model import Preferences
-from services.notifier.preferences.store import PreferenceStore
 from services.notifier.tables import Notification, NotificationOutcome
 from shared.db import unit_of_work
 from tests.fakes.clock import FakeClock
-from tests.fakes.email import RecordingEmailSender
 from tests.support.digests_due import SCHEDULED_FOR, digest_due, send_digests_command
+from tests.support.notifier_deps import notifier_deps
 
 BACKLOG = 5000
 #: Every fifth is billing (opted out below), every tenth of the rest security, the others comments.
@@ -61,14 +58,7 @@ NOT_COVERED = [
 @pytest.fixture
 def deps(session_factory):
     clock = FakeClock(SCHEDULED_FOR + timedelta(minutes=1))
-    return DigestDeps(
-        session_factory=session_factory,
-        store=DigestStore(clock),
-        preferences=PreferenceStore(clock),
-        outcomes=OutcomeLog(clock),
-        email_sender=RecordingEmailSender(),
-        policy=DigestPolicy("Herald", "en", "Herald <no-reply@localhost>"),
-    )
+    return notifier_deps(session_factory, clock).digests
 
 
 @pytest.mark.parametrize(

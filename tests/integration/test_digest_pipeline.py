@@ -14,25 +14,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import insert, select
 
-from services.migrations.migrate import upgrade_to_head
-from services.notifier.bootstrap import bootstrap as bootstrap_notifier
-from services.notifier.settings import NotifierSettings
 from services.notifier.tables import DigestDelivery, Notification
 from services.scheduler.digest_schedules.handlers import DigestScheduleFields, DigestSchedules
 from services.scheduler.digest_schedules.scan import DigestScan
 from services.scheduler.tables import DigestSchedule
 from shared.amqp.event_publisher import EventPublisher
-from shared.db import build_engine, build_session_factory
-from shared.jobs.ledger import Job, JobLedger, JobStatus
+from shared.jobs.ledger import Job, JobStatus
 from shared.schemas.scheduler import DigestDueV1
-from shared.topology import DELIVER_NOTIFICATION, NOTIFICATION_REQUESTED_KEY, NOTIFICATIONS_EXCHANGE
 from tests.fakes.clock import FakeClock
+from tests.fakes.sendgrid_server import SendGridTestServer
+from tests.fakes.smtp_server import SmtpTestServer
 from tests.support.digest_scan_process import scan_in_own_process
 from tests.support.digests_due import DigestQueue, due_schedule_row
-from tests.support.events import publish_json
-from tests.support.herald_process import free_port
-from tests.support.sendgrid_server import SendGridTestServer
-from tests.support.smtp_server import SmtpTestServer
+from tests.support.events import notification_job_id, notification_requested
+from tests.support.running_notifier import RunningNotifier
 from tests.support.waiting import wait_until
 
 START = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)  # a Tuesday
@@ -127,49 +122,32 @@ class Pipeline:
         self.amqp_url = amqp_url
         self.sink = sink
         self.clock = FakeClock(START)
-        self.engine = build_engine(database_url)
-        upgrade_to_head(self.engine)
-        self.session_factory = build_session_factory(self.engine)
-        self.ledger = JobLedger(self.session_factory, self.clock)
-        settings = NotifierSettings(
-            amqp_url=amqp_url,
-            database_url=database_url,
-            notifier_port=free_port(),
-            email_transport=sink.transport,
-            email_from="Herald <no-reply@herald.test>",
-            **sink.settings(),
-        )
-        self.service = bootstrap_notifier(settings, clock=self.clock)
+        self.notifier = RunningNotifier(amqp_url, database_url, clock=self.clock)
+        self.notifier.build(email_transport=sink.transport, email_from="Herald <no-reply@herald.test>", **sink.settings())
+        self.session_factory = self.notifier.session_factory
         self.publisher = EventPublisher(amqp_url)
         self.schedules = DigestSchedules(self.session_factory, self.clock)
         self.scan = DigestScan(self.session_factory, self.publisher, self.clock)
 
     def start(self) -> None:
-        self.service.start()
-        for consumer in self.service.intake:
-            if consumer.name in ("notifier-requests", "notifier-scheduled"):
-                # Their queues exist once they are connected; a publish before would be lost or refused.
-                assert consumer.connected.wait(15), f"{consumer.name} did not connect"
+        self.notifier.start()
 
     def request_digest_notification(self, recipient: dict, title: str) -> str:
         """Ask for a notification by email in the user's digest, as another service would;
         return its job id once notifier has delivered it (left pending for the digest)."""
-        body = {
-            "event_id": str(uuid.uuid4()),
-            "type": "notification.requested",
-            "version": 1,
-            "occurred_at": self.clock.now().isoformat(),
-            "recipient": recipient,
-            "category": "comments",
-            "template": "generic",
-            "data": {"title": title, "body": f"{title}."},
-            "channels": ["email"],
-            "priority": "normal",
-            "delivery": "digest",
-        }
-        publish_json(self.amqp_url, NOTIFICATIONS_EXCHANGE, NOTIFICATION_REQUESTED_KEY, body)
-        job_id = DELIVER_NOTIFICATION["normal"].job_id_for(body["event_id"])
-        wait_until(lambda: self._job_status(job_id) == JobStatus.COMPLETED, timeout=20, what=f"job {job_id} completed")
+        body = notification_requested(
+            occurred_at=self.clock.now().isoformat(),
+            recipient=recipient,
+            data={"title": title, "body": f"{title}."},
+            channels=["email"],
+            priority="normal",
+            delivery="digest",
+        )
+        self.notifier.publish_request(body)
+        job_id = notification_job_id(body)
+        wait_until(
+            lambda: self.notifier.job_status(job_id) == JobStatus.COMPLETED, timeout=20, what=f"job {job_id} completed"
+        )
         return job_id
 
     def create_schedule(self, case: Case) -> dict:
@@ -194,14 +172,9 @@ class Pipeline:
         with self.session_factory() as session:
             return list(session.scalars(select(Job.status).where(Job.type == "digest_batch")))
 
-    def _job_status(self, job_id: str) -> str | None:
-        job = self.ledger.get(job_id)
-        return job.status if job else None
-
     def stop(self) -> None:
-        self.service.stop()
+        self.notifier.stop()
         self.publisher.close()
-        self.engine.dispose()
         self.sink.stop()
 
 

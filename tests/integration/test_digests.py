@@ -9,17 +9,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from services.migrations.migrate import upgrade_to_head
-from services.notifier.bootstrap import bootstrap as bootstrap_notifier
-from services.notifier.settings import NotifierSettings
 from services.notifier.tables import DigestDelivery, MaintenanceRun, Notification
-from shared.db import build_engine, build_session_factory, unit_of_work
+from shared.db import unit_of_work
 from shared.jobs.dead_letters import DeadLetter
 from shared.jobs.ledger import Job, JobStatus
-from shared.topology import DIGEST_DUE_KEY, SCHEDULER_EXCHANGE, maintenance_key
+from shared.topology import DIGEST_DUE_KEY, maintenance_key
 from tests.fakes.email import RecordingEmailSender
-from tests.support.events import publish_json
-from tests.support.herald_process import free_port
+from tests.support.running_notifier import RunningNotifier
 from tests.support.waiting import wait_until
 
 
@@ -50,21 +46,12 @@ def digests_due(batch_id: str, scheduled_for: datetime) -> dict:
 
 @pytest.fixture
 def notifier(amqp_url, database_url):
-    engine = build_engine(database_url)
-    upgrade_to_head(engine)
-    sender = RecordingEmailSender()
-    settings = NotifierSettings(amqp_url=amqp_url, database_url=database_url, notifier_port=free_port())
-    service = bootstrap_notifier(settings, email_sender=sender)
-    service.start()
-    consumer = next(component for component in service.intake if component.name == "notifier-scheduled")
-    assert consumer.connected.wait(10)
-    yield sender, build_session_factory(engine)
-    service.stop()
-    engine.dispose()
+    with RunningNotifier(amqp_url, database_url) as notifier:
+        yield notifier.start(RecordingEmailSender())
 
 
-def test_a_digest_due_batch_published_twice_sends_one_digest(notifier, amqp_url):
-    sender, session_factory = notifier
+def test_a_digest_due_batch_published_twice_sends_one_digest(notifier):
+    sender, session_factory = notifier.email_sender, notifier.session_factory
     now = datetime.now(timezone.utc)
     with unit_of_work(session_factory) as session:
         session.add(
@@ -75,9 +62,9 @@ def test_a_digest_due_batch_published_twice_sends_one_digest(notifier, amqp_url)
             )
         )
 
-    publish_json(amqp_url, SCHEDULER_EXCHANGE, DIGEST_DUE_KEY, digests_due("batch-1", now))
-    publish_json(amqp_url, SCHEDULER_EXCHANGE, DIGEST_DUE_KEY, digests_due("batch-1", now))  # the same batch again
-    publish_json(amqp_url, SCHEDULER_EXCHANGE, DIGEST_DUE_KEY, digests_due("batch-2", now))  # the same digest, another batch
+    notifier.publish_scheduled(DIGEST_DUE_KEY, digests_due("batch-1", now))
+    notifier.publish_scheduled(DIGEST_DUE_KEY, digests_due("batch-1", now))  # the same batch again
+    notifier.publish_scheduled(DIGEST_DUE_KEY, digests_due("batch-2", now))  # the same digest, another batch
 
     def batch_jobs_finished():
         with session_factory() as session:
@@ -93,8 +80,8 @@ def test_a_digest_due_batch_published_twice_sends_one_digest(notifier, amqp_url)
         assert session.get(DigestDelivery, ("s-1", "2026-11-24")).outcome == "sent"
 
 
-def test_a_maintenance_event_fired_twice_runs_once_and_a_bad_event_is_dead_lettered(notifier, amqp_url):
-    _, session_factory = notifier
+def test_a_maintenance_event_fired_twice_runs_once_and_a_bad_event_is_dead_lettered(notifier):
+    session_factory = notifier.session_factory
     scheduled_for = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     due = {
         "event_id": f"maintenance:rollup:hourly:{scheduled_for.isoformat()}",
@@ -105,9 +92,9 @@ def test_a_maintenance_event_fired_twice_runs_once_and_a_bad_event_is_dead_lette
         "period": "hourly",
         "scheduled_for": scheduled_for.isoformat(),
     }
-    publish_json(amqp_url, SCHEDULER_EXCHANGE, maintenance_key("rollup"), due)
-    publish_json(amqp_url, SCHEDULER_EXCHANGE, maintenance_key("rollup"), due)  # a second scheduler firing the same run
-    publish_json(amqp_url, SCHEDULER_EXCHANGE, maintenance_key("retention"), b'{"type": "maintenance.due"}')
+    notifier.publish_scheduled(maintenance_key("rollup"), due)
+    notifier.publish_scheduled(maintenance_key("rollup"), due)  # a second scheduler firing the same run
+    notifier.publish_scheduled(maintenance_key("retention"), b'{"type": "maintenance.due"}')
 
     def runs():
         with session_factory() as session:

@@ -25,8 +25,8 @@ from services.notifier.email.transports.sendgrid import SendGridSender, build_se
 from services.notifier.email.transports.smtp import SmtpEndpoint, SmtpSender
 from services.notifier.settings import NotifierSettings
 from tests.fakes.email import RecordingEmailSender
-from tests.support.sendgrid_server import ReceivedSendGridMail, SendGridTestServer, validate_mail_send_body
-from tests.support.smtp_server import ReceivedSmtpMail, SmtpTestServer
+from tests.fakes.sendgrid_server import ReceivedSendGridMail, SendGridTestServer, validate_mail_send_body
+from tests.fakes.smtp_server import ReceivedSmtpMail, SmtpTestServer
 
 SUBJECT = "🔐 Таны бүртгэлд нэвтэрсэн байна - Herald"
 TEXT = "Сайн байна уу, Бат!\nТаны бүртгэлд шинэ төхөөрөмжөөс нэвтэрсэн байна."

@@ -8,10 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
-from services.auth_events.adapters.signin_history import SignInHistory
 from services.auth_events.api import EXAMPLE_EVENT, AuthEventsApiDeps
 from services.auth_events.api import build_app as build_auth_events_app
-from services.auth_events.handlers import AuthEventsDeps
+from services.auth_events.bootstrap import build_handler_deps as build_auth_events_deps
 from services.notifier.api import NotifierApiDeps
 from services.notifier.api import build_app as build_notifier_app
 from services.notifier.jobs.routes import JobsApiDeps
@@ -26,7 +25,7 @@ from shared.topology import DELIVER_NOTIFICATION, RUN_MAINTENANCE, SEND_SIGNIN_A
 from shared.web.problems import PROBLEM_JSON
 from tests.fakes.clock import FakeClock
 from tests.fakes.publisher import RecordingPublisher
-from tests.support.notification_deps import notification_deps
+from tests.support.notifier_deps import notifier_deps
 
 MAX_EVENT_BYTES = 64 * 1024
 
@@ -43,7 +42,7 @@ def ledger(session_factory, clock):
 
 @pytest.fixture
 def auth_events(session_factory, clock, ledger):
-    deps = AuthEventsDeps(intake=JobIntake(session_factory, ledger, RecordingPublisher()), history=SignInHistory(clock))
+    deps = build_auth_events_deps(intake=JobIntake(session_factory, ledger, RecordingPublisher()), clock=clock)
     app = build_auth_events_app(
         AuthEventsApiDeps(
             handler_deps=deps,
@@ -70,7 +69,7 @@ def notifier_app(session_factory, clock, ledger, *, api_keys: list[str]):
                 api_keys=api_keys,
             ),
             notifications=NotificationApiDeps(
-                handler_deps=notification_deps(session_factory, clock),
+                handler_deps=notifier_deps(session_factory, clock).notifications,
                 api_keys=api_keys,
                 max_event_bytes=MAX_EVENT_BYTES,
                 count=lambda *_: None,

@@ -7,17 +7,26 @@ import json
 from email.parser import Parser
 from email.policy import default as default_policy
 
+import pytest
+
 from services.notifier.email.transports.outbox import OutboxSender
 from shared.jobs.dead_letters import DeadLetterArchive
 from shared.jobs.ledger import JobStatus
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
-from tests.integration.test_notification_delivery import job_id_of, notification_request, notifier  # noqa: F401
+from tests.support.events import notification_job_id, notification_requested
+from tests.support.running_notifier import RunningNotifier
 from tests.support.waiting import wait_until
 
 
+@pytest.fixture
+def notifier(amqp_url, database_url):
+    with RunningNotifier(amqp_url, database_url, clock=FakeClock()) as notifier:
+        yield notifier
+
+
 def with_recipient(**fields) -> dict:
-    body = notification_request()
+    body = notification_requested()
     body["recipient"] = {**body["recipient"], **fields}
     return body
 
@@ -30,17 +39,17 @@ def test_hostile_requests_are_dead_lettered_as_invalid_events_with_the_reason(no
         with_recipient(name="Bat\r\nBcc: victim@example.com"),
         with_recipient(timezone="Asia"),
         with_recipient(timezone="posixrules"),
-        notification_request(occurred_at="9999-12-31T23:59:59Z"),
-        notification_request(data={"title": "a\x00b", "body": "x"}),
+        notification_requested(occurred_at="9999-12-31T23:59:59Z"),
+        notification_requested(data={"title": "a\x00b", "body": "x"}),
     ]
     for body in poison:
-        notifier.publish(body)
-    infinite = json.dumps(notification_request()).replace('"data": {', '"data": {"amount": 1e400, ').encode()
-    notifier.publish(infinite)
-    valid = notification_request()
-    notifier.publish(valid)
+        notifier.publish_request(body)
+    infinite = json.dumps(notification_requested()).replace('"data": {', '"data": {"amount": 1e400, ').encode()
+    notifier.publish_request(infinite)
+    valid = notification_requested()
+    notifier.publish_request(valid)
 
-    wait_until(lambda: notifier.job_status(job_id_of(valid)) == JobStatus.COMPLETED, what="the valid one delivered")
+    wait_until(lambda: notifier.job_status(notification_job_id(valid)) == JobStatus.COMPLETED, what="the valid one delivered")
     count, items = wait_until(
         lambda: (page := archive.list_page())[0] == len(poison) + 1 and page, what="every poison message archived"
     )
@@ -55,9 +64,9 @@ def test_hostile_requests_are_dead_lettered_as_invalid_events_with_the_reason(no
 def test_an_internationalized_address_reaches_the_outbox(notifier, tmp_path):
     notifier.start(OutboxSender(tmp_path))
     body = with_recipient(email="бат@жишээ.мн")
-    job_id = job_id_of(body)
+    job_id = notification_job_id(body)
 
-    notifier.publish(body)
+    notifier.publish_request(body)
 
     wait_until(lambda: notifier.job_status(job_id) == JobStatus.COMPLETED, what="the email written")
     [eml] = tmp_path.glob("*.eml")

@@ -9,9 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
-from services.auth_events.adapters.signin_history import SignInHistory
 from services.auth_events.api import AuthEventsApiDeps, build_app
-from services.auth_events.handlers import AuthEventsDeps
+from services.auth_events.bootstrap import build_handler_deps as build_auth_events_deps
 from services.notifier.notifications.routes import NotificationApiDeps, notification_routers
 from shared.jobs.intake import JobIntake
 from shared.jobs.ledger import JobLedger
@@ -19,7 +18,7 @@ from shared.web.problems import PROBLEM_JSON, install_problem_handlers
 from tests.fakes.clock import FakeClock
 from tests.fakes.publisher import RecordingPublisher
 from tests.support.messages import example_messages, replaced, string_leaves
-from tests.support.notification_deps import notification_deps
+from tests.support.notifier_deps import notifier_deps
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -38,7 +37,7 @@ def auth_client(session_factory):
     clock = FakeClock()
     ledger = JobLedger(session_factory, clock)
     deps = AuthEventsApiDeps(
-        handler_deps=AuthEventsDeps(JobIntake(session_factory, ledger, RecordingPublisher()), SignInHistory(clock)),
+        handler_deps=build_auth_events_deps(intake=JobIntake(session_factory, ledger, RecordingPublisher()), clock=clock),
         api_keys=[],
         max_event_bytes=64 * 1024,
         readiness_checks={},
@@ -53,7 +52,7 @@ def auth_client(session_factory):
 def notification_client(session_factory):
     app = FastAPI()
     install_problem_handlers(app)
-    deps = notification_deps(session_factory, FakeClock())
+    deps = notifier_deps(session_factory, FakeClock()).notifications
     for router in notification_routers(
         NotificationApiDeps(handler_deps=deps, api_keys=[], max_event_bytes=64 * 1024, count=lambda *_: None)
     ):

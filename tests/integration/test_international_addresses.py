@@ -16,8 +16,8 @@ from services.notifier.email.transports.addresses import with_ascii_domain
 from services.notifier.email.transports.outbox import OutboxSender
 from services.notifier.email.transports.sendgrid import SendGridSender
 from services.notifier.email.transports.smtp import SmtpSender
-from tests.support.sendgrid_server import SendGridTestServer
-from tests.support.smtp_server import SmtpTestServer
+from tests.fakes.sendgrid_server import SendGridTestServer
+from tests.fakes.smtp_server import SmtpTestServer
 
 IDN_DOMAIN = "bat@жишээ.мн"
 IDN_DOMAIN_ASCII = "bat@xn--f1ae2cuaa.xn--l1ac"

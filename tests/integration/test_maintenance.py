@@ -13,7 +13,7 @@ from services.auth_events.tables import SignInRecord
 from services.migrations.migrate import upgrade_to_head
 from services.notifier.email.transports.mime import build_mime_message, message_id_for
 from services.notifier.maintenance import run_maintenance
-from services.notifier.maintenance.deps import MaintenanceDeps, RetentionPolicy, WatchdogPolicy
+from services.notifier.maintenance.deps import RetentionPolicy, WatchdogPolicy
 from services.notifier.tables import (
     DigestDelivery,
     MaintenanceRun,
@@ -29,9 +29,9 @@ from shared.jobs.rate_limit import RateLimitHit
 from shared.schemas import RunMaintenanceV1
 from shared.topology import RUN_MAINTENANCE, SCHEDULER_EXCHANGE, maintenance_key
 from tests.fakes.clock import FakeClock
-from tests.fakes.email import RecordingEmailSender
 from tests.support.events import publish_json
 from tests.support.herald_process import free_port
+from tests.support.notifier_deps import notifier_deps, policies
 from tests.support.waiting import wait_until
 
 NOW = datetime(2026, 11, 24, 0, 5, tzinfo=timezone.utc)
@@ -65,13 +65,11 @@ def clock():
 
 @pytest.fixture
 def deps(session_factory, clock):
-    return MaintenanceDeps(
-        session_factory=session_factory,
-        clock=clock,
-        email_sender=RecordingEmailSender(),
+    changed = policies(
         retention=RetentionPolicy(batch_size=3),
         watchdog=WatchdogPolicy(threshold=3, repeat_hours=24, admin_email="ops@example.mn"),
     )
+    return notifier_deps(session_factory, clock, policies=changed).maintenance
 
 
 def add_job(session, job_id, status, finished_days_ago, job_type="signin_alert"):

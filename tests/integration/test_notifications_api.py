@@ -14,25 +14,20 @@ from shared.jobs.ledger import JobStatus
 from shared.topology import DELIVER_NOTIFICATION
 from shared.web.problems import PROBLEM_JSON, install_problem_handlers
 from tests.fakes.clock import FakeClock
-from tests.support.notification_deps import notification_deps, start_delivery
+from tests.support.events import notification_requested
+from tests.support.notifier_deps import notifier_deps, start_delivery
 
 API_KEY = "test-key"
 KEY = {"X-API-Key": API_KEY}
 
 
 def request_body(n: int = 1, **fields) -> dict:
-    return {
-        "event_id": f"event-{n}",
-        "type": "notification.requested",
-        "version": 1,
-        "occurred_at": "2026-11-23T08:15:00Z",
-        "recipient": {"user_id": "u-1", "email": "bat@example.mn", "name": "Бат", "locale": "mn"},
-        "category": "comments",
+    mention = {
         "template": "comment_mention",
         "data": {"author": "Сараа", "snippet": f"сэтгэгдэл {n}", "url": "https://app.example.mn/c/1"},
         "channels": ["in_app"],
-        **fields,
     }
+    return notification_requested(event_id=f"event-{n}", **{**mention, **fields})
 
 
 @pytest.fixture
@@ -42,7 +37,7 @@ def clock():
 
 @pytest.fixture
 def deps(session_factory, clock):
-    return notification_deps(session_factory, clock)
+    return notifier_deps(session_factory, clock).notifications
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from dramatiq import Worker
 
 from services.migrations.migrate import upgrade_to_head
 from services.notifier.actors import route_actor
-from services.notifier.bootstrap import bootstrap as bootstrap_notifier
-from services.notifier.settings import NotifierSettings
 from shared.amqp.consumer import QueueConsumer
 from shared.amqp.publisher import DramatiqPublisher
 from shared.broker import build_broker
@@ -22,7 +20,7 @@ from shared.schemas import SendSignInAlertV1
 from shared.topology import SEND_SIGNIN_ALERT, ActorRoute, BackoffSchedule, dead_letter_queue
 from tests.fakes.clock import FakeClock
 from tests.fakes.email import RecordingEmailSender
-from tests.support.herald_process import free_port
+from tests.support.running_notifier import RunningNotifier
 from tests.support.waiting import wait_until
 
 #: The sign-in schedule's shape, in milliseconds instead of seconds, so a run takes a second.
@@ -93,16 +91,13 @@ def test_an_actor_that_fails_unexpectedly_follows_its_schedule_then_is_archived(
 def test_a_sign_in_alert_that_fails_unexpectedly_retries_after_two_then_four_seconds(amqp_url, database_url, session_factory):
     sender = RecordingEmailSender()
     sender.fail_next(OverflowError("date value out of range"), times=5)
-    service = bootstrap_notifier(
-        NotifierSettings(amqp_url=amqp_url, database_url=database_url, notifier_port=free_port()),
-        email_sender=sender,
-        clock=FakeClock(),
-    )
+    notifier = RunningNotifier(amqp_url, database_url, clock=FakeClock())
+    notifier.build(sender)
     broker = dramatiq.get_broker()  # the one the service built
     delays = EnqueueDelays()
     broker.add_middleware(delays)
-    service.start()
     try:
+        notifier.start()
         alert = SendSignInAlertV1(
             job_id="alert-1",
             event_id="alert-1",
@@ -113,5 +108,5 @@ def test_a_sign_in_alert_that_fails_unexpectedly_retries_after_two_then_four_sec
         DramatiqPublisher(broker).send(SEND_SIGNIN_ALERT, alert, message_id="alert-1")
         wait_until(lambda: len(delays.delays) >= 2, timeout=20, what="two retries scheduled")
     finally:
-        service.stop()
+        notifier.stop()
     assert delays.delays[:2] == [2000, 4000]

@@ -1,10 +1,12 @@
 """Events as other services send them: sign-in events over HTTP and to the ``auth.events``
-exchange, and any JSON to any exchange."""
+exchange, notification requests, and any JSON to any exchange."""
 
 import json
 import uuid
 
 import pika
+
+from shared.topology import DELIVER_NOTIFICATION
 
 UA_CHROME_MAC = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -27,6 +29,30 @@ def signed_in_event(*, event_id: str | None = None, user_id: str = "u-123", loca
         },
         "context": {"provider": "github", "ip_address": "203.0.113.7", "user_agent": UA_CHROME_MAC},
     }
+
+
+def notification_requested(
+    *, event_id: str | None = None, user_id: str = "u-1", email: str = "bat@example.mn", locale: str = "mn", **fields
+) -> dict:
+    """A ``notification.requested`` event as another service sends it: a generic notification by
+    email and to the inbox, unless ``fields`` (any of the event's top-level fields) say otherwise."""
+    return {
+        "event_id": event_id or str(uuid.uuid4()),
+        "type": "notification.requested",
+        "version": 1,
+        "occurred_at": "2026-11-23T08:15:00Z",
+        "recipient": {"user_id": user_id, "email": email, "name": "Бат", "locale": locale},
+        "category": "comments",
+        "template": "generic",
+        "data": {"title": "Hello", "body": "Body text"},
+        "channels": ["email", "in_app"],
+        **fields,
+    }
+
+
+def notification_job_id(body: dict) -> str:
+    """The id of the delivery job a notification request becomes (one id whatever its priority)."""
+    return DELIVER_NOTIFICATION["normal"].job_id_for(body["event_id"])
 
 
 def publish_json(amqp_url: str, exchange: str, routing_key: str, body: bytes | dict, **properties) -> None:

@@ -3,20 +3,15 @@ producer would send: the starting point for tests that break one field at a time
 
 import copy
 
-from tests.support.events import signed_in_event
+from tests.support.events import notification_requested, signed_in_event
 
-_NOTIFICATION = {
-    "event_id": "n-1",
-    "type": "notification.requested",
-    "version": 1,
-    "occurred_at": "2026-11-23T08:15:00Z",
-    "recipient": {"user_id": "u-1", "email": "bat@example.mn", "name": "Бат", "locale": "mn", "timezone": "Asia/Ulaanbaatar"},
-    "category": "comments",
-    "template": "comment_mention",
-    "data": {"author": "Сараа", "snippet": "Сайн уу\nдараагийн мөр", "url": "https://app.example.mn/c/1", "count": 2,
-             "tags": ["a", {"b": 1.5}]},
-    "channels": ["email", "in_app"],
-}
+_NOTIFICATION = notification_requested(
+    event_id="n-1",
+    recipient={"user_id": "u-1", "email": "bat@example.mn", "name": "Бат", "locale": "mn", "timezone": "Asia/Ulaanbaatar"},
+    template="comment_mention",
+    data={"author": "Сараа", "snippet": "Сайн уу\nдараагийн мөр", "url": "https://app.example.mn/c/1", "count": 2,
+          "tags": ["a", {"b": 1.5}]},
+)
 _DIGEST = {
     "event_id": "digest:s-1:2026-11-24",
     "type": "digest.due",

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pika
 
 from shared.amqp.consumer import Delivery
-from shared.jobs.dead_letters import DeadLetterArchive
+from shared.jobs.dead_letters import describe_delivery
 from tests.fakes.clock import FakeClock
 
 
@@ -16,7 +16,7 @@ def delivery(headers: dict, **properties) -> Delivery:
 
 
 def describe(d: Delivery) -> dict:
-    return DeadLetterArchive(None, None, FakeClock())._describe_delivery(d)
+    return describe_delivery(d, FakeClock().now())
 
 
 def test_forged_and_odd_headers_still_describe_a_storable_dead_letter():

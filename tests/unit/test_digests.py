@@ -7,20 +7,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.notifier.digests.handlers import DigestDeps, DigestOutcome, DigestPolicy, digest_job_id, send_digests
-from services.notifier.digests.store import DigestStore
+from services.notifier.digests.handlers import DigestOutcome, digest_job_id, send_digests
 from services.notifier.email.message import PermanentEmailError, TransientEmailError
-from services.notifier.email.outcomes import OutcomeLog
 from services.notifier.preferences.model import Preferences
-from services.notifier.preferences.store import PreferenceStore
 from services.notifier.tables import DigestDelivery, Notification, NotificationOutcome
 from shared.db import unit_of_work
 from tests.fakes.clock import FakeClock
-from tests.fakes.email import RecordingEmailSender
 from tests.support.databases import in_memory_session_factory
 from tests.support.digests_due import SCHEDULED_FOR
 from tests.support.digests_due import digest_due as digest
 from tests.support.digests_due import send_digests_command as batch
+from tests.support.notifier_deps import notifier_deps
 
 
 @pytest.fixture
@@ -30,14 +27,7 @@ def clock():
 
 @pytest.fixture
 def deps(clock):
-    return DigestDeps(
-        session_factory=in_memory_session_factory(),
-        store=DigestStore(clock),
-        preferences=PreferenceStore(clock),
-        outcomes=OutcomeLog(clock),
-        email_sender=RecordingEmailSender(),
-        policy=DigestPolicy("Herald", "en", "Herald <no-reply@localhost>"),
-    )
+    return notifier_deps(in_memory_session_factory(), clock).digests
 
 
 def add_notification(deps, n, *, user_id="u-1", category="comments", minutes_before=60, state="pending"):

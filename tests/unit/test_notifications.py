@@ -4,7 +4,6 @@ Repositories run on an in-memory SQLite database; the publisher, email transport
 fakes that record what they were given.
 """
 
-from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
@@ -25,22 +24,16 @@ from shared.schemas import DeliverNotificationV1, NotificationRequestedV1
 from shared.topology import DELIVER_NOTIFICATION, NOTIFIER_BULK_QUEUE, NOTIFIER_CRITICAL_QUEUE
 from tests.fakes.clock import FakeClock
 from tests.support.databases import in_memory_session_factory
-from tests.support.notification_deps import notification_deps, start_delivery
+from tests.support.events import notification_requested
+from tests.support.notifier_deps import notifier_deps, start_delivery
 
 
 def request(n: int = 1, **fields) -> NotificationRequestedV1:
-    body = {
-        "event_id": f"event-{n}",
-        "type": "notification.requested",
-        "version": 1,
-        "occurred_at": datetime(2026, 11, 23, 8, 15, tzinfo=timezone.utc),
-        "recipient": {"user_id": "u-1", "email": "bat@example.mn", "name": "Бат", "locale": "mn"},
-        "category": "comments",
+    mention = {
         "template": "comment_mention",
         "data": {"author": "Сараа", "snippet": "Энийг харна уу", "url": "https://app.example.mn/c/1"},
-        "channels": ["email", "in_app"],
     }
-    return NotificationRequestedV1.model_validate({**body, **fields})
+    return NotificationRequestedV1.model_validate(notification_requested(event_id=f"event-{n}", **{**mention, **fields}))
 
 
 @pytest.fixture
@@ -50,7 +43,7 @@ def clock():
 
 @pytest.fixture
 def deps(clock):
-    return notification_deps(in_memory_session_factory(), clock)
+    return notifier_deps(in_memory_session_factory(), clock).notifications
 
 
 def accept_and_start(event: NotificationRequestedV1, deps: NotificationDeps) -> DeliverNotificationV1:

@@ -9,17 +9,14 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from services.notifier.email.delivery_log import DeliveryLog
 from services.notifier.email.message import PermanentEmailError, TransientEmailError
-from services.notifier.email.outcomes import OutcomeLog
-from services.notifier.signin_alerts.handlers import AlertOutcome, SignInAlertDeps, SignInAlertPolicy, send_signin_alert
+from services.notifier.signin_alerts.handlers import AlertOutcome, SignInAlertPolicy, send_signin_alert
 from services.notifier.tables import NotificationOutcome
-from shared.jobs.ledger import JobLedger, JobStatus
-from shared.jobs.rate_limit import SlidingWindowLimit
+from shared.jobs.ledger import JobStatus
 from shared.schemas import SendSignInAlertV1
 from tests.fakes.clock import FakeClock
-from tests.fakes.email import RecordingEmailSender
 from tests.support.databases import in_memory_session_factory
+from tests.support.notifier_deps import notifier_deps, policies
 
 
 def command(n: int = 1, user_id: str = "u-1", locale: str = "mn") -> SendSignInAlertV1:
@@ -41,16 +38,8 @@ def clock():
 
 @pytest.fixture
 def deps(clock):
-    session_factory = in_memory_session_factory()
-    return SignInAlertDeps(
-        session_factory=session_factory,
-        ledger=JobLedger(session_factory, clock),
-        delivery_log=DeliveryLog(clock),
-        rate_limit=SlidingWindowLimit(clock),
-        email_sender=RecordingEmailSender(),
-        policy=SignInAlertPolicy("Herald", "en", "Herald <no-reply@localhost>", limit_per_hour=3),
-        outcomes=OutcomeLog(clock),
-    )
+    alerts = SignInAlertPolicy("Herald", "en", "Herald <no-reply@localhost>", limit_per_hour=3)
+    return notifier_deps(in_memory_session_factory(), clock, policies=policies(signin_alerts=alerts)).signin_alerts
 
 
 def test_sends_one_email_in_the_users_language(deps):

@@ -1,16 +1,15 @@
 """notifications' repository: accepted notifications (their text, in-app and digest state)."""
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from services.notifier.notifications.model import RenderedNotification
 from services.notifier.tables import DIGEST_PENDING, Notification
 from shared.clock import Clock
-from shared.db import dialect_insert, insert_ignoring_conflicts
+from shared.db import insert_ignoring_conflicts
 from shared.jobs.intake import KeptRow
 from shared.schemas import NotificationRequestedV1
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
-from tests.support.mailbox import Mailbox
+from tests.fakes.mailbox import Mailbox
 
 MAIL_SEND_PATH = "/v3/mail/send"
 _HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.support.mailbox import Mailbox
+from tests.fakes.mailbox import Mailbox
 
 
 @dataclass(frozen=True)
