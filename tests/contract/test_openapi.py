@@ -12,20 +12,14 @@ from services.auth_events.adapters.signin_history import SignInHistory
 from services.auth_events.api import AuthEventsApiDeps
 from services.auth_events.api import build_app as build_auth_events_app
 from services.auth_events.handlers import AuthEventsDeps
-from services.notifier.api import NotifierApiDeps
-from services.notifier.api import build_app as build_notifier_app
-from services.notifier.jobs.routes import JobsApiDeps
-from services.notifier.maintenance.routes import MaintenanceApiDeps
-from services.notifier.notifications.routes import NotificationApiDeps
 from services.scheduler.api import build_app as build_scheduler_app
 from services.scheduler.digest_schedules.routes import build_digest_schedules_router
 from services.scheduler.recurring.routes import recurring_schedules_router
-from shared.jobs.dead_letters import DeadLetterArchive
 from shared.jobs.intake import JobIntake
 from shared.jobs.ledger import JobLedger
 from tests.fakes.clock import FakeClock
 from tests.fakes.publisher import RecordingPublisher
-from tests.support.notification_deps import notification_deps
+from tests.support.notifier_deps import notifier_app
 
 SESSION_FACTORY = sessionmaker(create_engine("sqlite://"))
 CLOCK = FakeClock()
@@ -47,29 +41,6 @@ def auth_events_app() -> FastAPI:
     )
 
 
-def notifier_app() -> FastAPI:
-    return build_notifier_app(
-        NotifierApiDeps(
-            jobs=JobsApiDeps(
-                ledger=LEDGER,
-                dead_letters=DeadLetterArchive(SESSION_FACTORY, LEDGER, CLOCK),
-                replay_publish=lambda *_: None,
-                admin_token="",
-                api_keys=[],
-            ),
-            notifications=NotificationApiDeps(
-                handler_deps=notification_deps(SESSION_FACTORY, CLOCK),
-                api_keys=[],
-                max_event_bytes=64 * 1024,
-                count=lambda *_: None,
-            ),
-            maintenance=MaintenanceApiDeps(SESSION_FACTORY, admin_token=""),
-            readiness_checks={},
-            metrics_registry=CollectorRegistry(),
-        )
-    )
-
-
 def scheduler_app() -> FastAPI:
     return build_scheduler_app(
         readiness_checks={},
@@ -81,7 +52,11 @@ def scheduler_app() -> FastAPI:
     )
 
 
-APPS = {"auth_events": auth_events_app, "notifier": notifier_app, "scheduler": scheduler_app}
+APPS = {
+    "auth_events": auth_events_app,
+    "notifier": lambda: notifier_app(SESSION_FACTORY, CLOCK),
+    "scheduler": scheduler_app,
+}
 
 
 def json_answers(document: dict):
@@ -118,7 +93,7 @@ def test_every_route_but_a_204_answers_json(service):
 
 
 def test_a_job_answer_names_each_field_and_its_type():
-    schema = notifier_app().openapi()["components"]["schemas"]["JobResponse"]
+    schema = notifier_app(SESSION_FACTORY, CLOCK).openapi()["components"]["schemas"]["JobResponse"]
 
     assert list(schema["properties"]) == [
         "job_id", "type", "status", "attempts", "max_attempts", "last_error", "reason",

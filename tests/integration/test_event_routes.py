@@ -11,13 +11,9 @@ from prometheus_client import CollectorRegistry
 from services.auth_events.api import EXAMPLE_EVENT, AuthEventsApiDeps
 from services.auth_events.api import build_app as build_auth_events_app
 from services.auth_events.bootstrap import build_handler_deps as build_auth_events_deps
-from services.notifier.api import NotifierApiDeps
-from services.notifier.api import build_app as build_notifier_app
-from services.notifier.jobs.routes import JobsApiDeps
-from services.notifier.maintenance.routes import MaintenanceApiDeps
-from services.notifier.notifications.routes import EXAMPLE_REQUEST, NotificationApiDeps
+from services.notifier.notifications.routes import EXAMPLE_REQUEST
 from shared.db import unit_of_work
-from shared.jobs.dead_letters import DeadLetter, DeadLetterArchive
+from shared.jobs.dead_letters import DeadLetter
 from shared.jobs.intake import JobIntake
 from shared.jobs.ledger import JobLedger
 from shared.schemas import NotificationRequestedV1, UserSignedInV1
@@ -25,7 +21,7 @@ from shared.topology import DELIVER_NOTIFICATION, RUN_MAINTENANCE, SEND_SIGNIN_A
 from shared.web.problems import PROBLEM_JSON
 from tests.fakes.clock import FakeClock
 from tests.fakes.publisher import RecordingPublisher
-from tests.support.notifier_deps import notifier_deps
+from tests.support.notifier_deps import notifier_app
 
 MAX_EVENT_BYTES = 64 * 1024
 
@@ -57,33 +53,9 @@ def auth_events(session_factory, clock, ledger):
         yield client
 
 
-def notifier_app(session_factory, clock, ledger, *, api_keys: list[str]):
-    """notifier's app, as its bootstrap builds it, over these parts."""
-    return build_notifier_app(
-        NotifierApiDeps(
-            jobs=JobsApiDeps(
-                ledger=ledger,
-                dead_letters=DeadLetterArchive(session_factory, ledger, clock),
-                replay_publish=lambda *_: None,
-                admin_token="",
-                api_keys=api_keys,
-            ),
-            notifications=NotificationApiDeps(
-                handler_deps=notifier_deps(session_factory, clock).notifications,
-                api_keys=api_keys,
-                max_event_bytes=MAX_EVENT_BYTES,
-                count=lambda *_: None,
-            ),
-            maintenance=MaintenanceApiDeps(session_factory, admin_token=""),
-            readiness_checks={},
-            metrics_registry=CollectorRegistry(),
-        )
-    )
-
-
 @pytest.fixture
 def notifier(session_factory, clock, ledger):
-    app = notifier_app(session_factory, clock, ledger, api_keys=[])
+    app = notifier_app(session_factory, clock, api_keys=[])
     with TestClient(app) as client:
         yield client
 
@@ -270,7 +242,7 @@ def test_the_route_still_reads_the_body_itself(auth_events):
 
 def test_a_jobs_status_needs_an_ingress_key_when_keys_are_set(session_factory):
     clock = FakeClock()
-    app = notifier_app(session_factory, clock, JobLedger(session_factory, clock), api_keys=["the-key"])
+    app = notifier_app(session_factory, clock, api_keys=["the-key"])
     with TestClient(app) as client:
         for url in ("/v1/jobs/no-such-job", "/v1/jobs?event_id=e-1"):
             assert client.get(url).status_code == 401
