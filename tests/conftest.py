@@ -26,8 +26,9 @@ def _unavailable(what: str, problem: str | None = None):
 @pytest.fixture(scope="session")
 def rabbit_admin():
     admin = RabbitAdmin()
-    if not admin.reachable():
-        _unavailable("the RabbitMQ management API")
+    problem = admin.problem()
+    if problem:
+        _unavailable("the RabbitMQ management API", problem)
     return admin
 
 
@@ -46,6 +47,13 @@ def amqp_url(rabbit_admin, vhost):
 @pytest.fixture(scope="session")
 def postgres_available():
     return postgres_problem() is None
+
+
+@pytest.fixture
+def postgres_required(postgres_available):
+    """For a test about PostgreSQL itself: skipped without it, failed under CI."""
+    if not postgres_available:
+        _unavailable("PostgreSQL", postgres_problem())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -174,10 +174,8 @@ def test_a_replayed_dead_job_starts_again_even_when_the_worker_is_fast(session_f
     assert (job.status, job.attempts, job.reason) == (JobStatus.PROCESSING, 1, None)
 
 
-def test_after_the_server_drops_connections_one_call_fails_and_the_next_reconnects(postgres_available):
+def test_after_the_server_drops_connections_one_call_fails_and_the_next_reconnects(postgres_required):
     """Without pre-ping, a dropped connection surfaces once, as the transient OperationalError."""
-    if not postgres_available:
-        pytest.skip("needs PostgreSQL")
     schema = PostgresSchema()
     name = f"herald-test-{uuid.uuid4().hex[:8]}"
     engine = build_engine(schema.url, connect_args={"application_name": name})

@@ -16,11 +16,18 @@ class RabbitAdmin:
     def __init__(self) -> None:
         self.http = httpx.Client(base_url=MANAGEMENT_URL, auth=CREDENTIALS, timeout=10)
 
-    def reachable(self) -> bool:
+    def problem(self) -> str | None:
+        """Why the tests cannot use the management API (wrong credentials are not "unreachable"),
+        or None when they can."""
         try:
-            return self.http.get("/api/overview").status_code == 200
-        except httpx.HTTPError:
-            return False
+            response = self.http.get("/api/overview")
+        except httpx.HTTPError as error:
+            return f"the RabbitMQ management API at {MANAGEMENT_URL} is not reachable: {type(error).__name__}: {error}"
+        if response.status_code == 401:
+            return f"the RabbitMQ management API at {MANAGEMENT_URL} refused user {CREDENTIALS[0]!r} (401): wrong credentials"
+        if response.status_code != 200:
+            return f"the RabbitMQ management API at {MANAGEMENT_URL} answered {response.status_code}"
+        return None
 
     def create_vhost(self) -> str:
         vhost = f"herald-test-{uuid.uuid4().hex[:12]}"
