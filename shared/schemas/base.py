@@ -138,8 +138,6 @@ def known_time_zone(value: str) -> str:
 
 
 IanaTimeZone = Annotated[str, Field(max_length=64, description="IANA time zone name"), AfterValidator(known_time_zone)]
-#: The former name of ``IanaTimeZone``.
-TimeZoneName = IanaTimeZone
 
 
 # -- instants ------------------------------------------------------------------------------------

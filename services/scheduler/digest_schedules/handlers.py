@@ -16,7 +16,7 @@ from services.scheduler.digest_schedules.store import ScheduleFilter, ScheduleSt
 from services.scheduler.tables import DigestSchedule
 from shared.clock import Clock
 from shared.db import unit_of_work
-from shared.schemas.base import Category, Locale, TimeZoneName
+from shared.schemas.base import Category, IanaTimeZone, Locale
 from shared.schemas.scheduler import DigestRecipient, Frequency
 
 DeliveryTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="local HH:MM")]
@@ -32,7 +32,7 @@ class DigestScheduleFields(BaseModel):
     frequency: Frequency
     delivery_time: DeliveryTime
     delivery_day: int | None = Field(default=None, description="weekly 1-7 (Monday 1); monthly 1-31; daily none")
-    timezone: TimeZoneName
+    timezone: IanaTimeZone
     max_items: int = Field(default=20, ge=1, le=100)
     categories: list[Category] = Field(default_factory=list, description="empty: every category")
     active: bool = True
