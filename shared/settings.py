@@ -7,6 +7,7 @@ A bad value is reported by ``settings_problems``: one line per variable, naming 
 given and what is allowed (``NOTIFIER_PORT=abc is not valid: expected an integer (1-65535)``).
 """
 
+import re
 import shlex
 from typing import Annotated, Literal, TypeVar, get_args, get_origin
 from urllib.parse import urlsplit
@@ -159,8 +160,16 @@ def _shown_value(variable: str, value: object) -> str:
     if any(word in variable.lower() for word in _SECRET_WORDS):
         return "(hidden)"
     if isinstance(value, str):
-        return shlex.quote(value) if value else "''"
+        return shlex.quote(without_passwords(value)) if value else "''"
     return str(value)
+
+
+def without_passwords(text: str) -> str:
+    """``text`` with the password of every URL in it replaced: an error never repeats a credential."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
+
+
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
 
 
 def _allowed(field: FieldInfo | None, detail) -> str:

@@ -49,7 +49,7 @@ def postgres_available():
     return postgres_problem() is None
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def postgres_required(postgres_available):
     """For a test about PostgreSQL itself: skipped without it, failed under CI."""
     if not postgres_available:

@@ -161,8 +161,12 @@ def _spawn(spec: ChildSpec) -> subprocess.Popen:
     return subprocess.Popen(spec.command, env=spec.env, preexec_fn=_stop_with_parent)
 
 
+#: Looked up once, in the parent: after fork, with other threads running, a child must not dlopen.
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
 def _stop_with_parent() -> None:
     """In the child, before exec: ask Linux for SIGTERM when ``herald up`` dies, even by SIGKILL,
     so that no service outlives it."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)

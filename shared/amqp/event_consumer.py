@@ -11,12 +11,11 @@ import json
 from collections.abc import Callable
 
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
 
 from shared.amqp.consumer import Delivery
 from shared.correlation import correlation_scope
 from shared.errors import PermanentError, TransientError
-from shared.jobs.intake import Acceptance
+from shared.jobs.intake import OUTAGE_ERRORS, Acceptance
 from shared.schemas import Message
 
 Count = Callable[[str, str], None]
@@ -57,9 +56,9 @@ def event_handler(
                 dead_letter_with_reason(delivery, "invalid_event", str(error))
                 count("amqp", "invalid")
                 return
-            except OperationalError as error:
+            except OUTAGE_ERRORS as error:
                 count("amqp", "unavailable")
-                raise TransientError(f"database unavailable: {type(error.orig).__name__}") from error
+                raise TransientError(f"unavailable: {type(error).__name__}") from error
             delivery.ack()
             count("amqp", "duplicate" if acceptance is not None and acceptance.duplicate else "accepted")
 

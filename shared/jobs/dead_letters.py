@@ -18,6 +18,7 @@ its ack.
 import dataclasses
 import hashlib
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -100,9 +101,18 @@ def _jsonable(value):
         return _storable(value)
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN and infinities are not JSON: PostgreSQL refuses them
     if value is None or isinstance(value, (bool, int, float)):
         return value
     return _storable(str(value))  # a Decimal, say: AMQP has types JSON has not
+
+
+def _attempts(retries) -> int:
+    """Dramatiq's retry count, if it is one a column can hold; else 0."""
+    if isinstance(retries, int) and not isinstance(retries, bool) and 0 <= retries < 2**31:
+        return retries
+    return 0
 
 
 def _text(value, limit: int) -> str | None:
@@ -174,6 +184,8 @@ class DeadLetterArchive:
             message = dramatiq.Message.decode(body)
         except DecodeError:
             return {}
+        if not isinstance(message.options, dict):  # Dramatiq-shaped, but not Dramatiq's
+            return {}
         traceback = _text(message.options.get("traceback"), 100_000)
         described = {
             "job_id": _text(message.message_id, 64),
@@ -181,7 +193,7 @@ class DeadLetterArchive:
             "type": _text(message.actor_name, 64),
             "traceback": traceback,
             "last_error": _last_line(traceback),
-            "attempts": message.options.get("retries", 0),
+            "attempts": _attempts(message.options.get("retries")),
             "correlation_id": _text(message.options.get("correlation_id"), 64),
         }
         job = self._ledger.get(described["job_id"])

@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.amqp.publisher import Outgoing, Publisher, PublishFailed
 from shared.correlation import current_correlation_id
 from shared.db import insert_many_ignoring_conflicts, unit_of_work
-from shared.errors import PermanentError
 from shared.jobs.ledger import JobLedger
 from shared.topology import ActorRoute
 
@@ -188,7 +187,7 @@ class JobIntake:
             try:
                 # Built before the transaction, so that one request that cannot be served fails alone.
                 payloads[request.job_id] = request.payload_for_job(request.job_id)
-            except PermanentError as error:
+            except Exception as error:  # this request's own (a PermanentError, or a bug): it fails alone
                 request.outcome = error
                 continue
             first_of_job[request.job_id] = request
@@ -233,6 +232,10 @@ class JobIntake:
                 request.outcome = Acceptance(request.event_id, request.job_id, duplicate=not new)
 
 
+#: An outage, not one request's fault: the broker did not take the messages, or the database
+#: could not be reached. Trying each request alone would only meet it again; the caller may retry.
+OUTAGE_ERRORS = (PublishFailed, OperationalError, InterfaceError)
+
+
 def _fails_every_request(error: Exception) -> bool:
-    """An outage, which trying each request alone would only meet again, once per request."""
-    return isinstance(error, (PublishFailed, OperationalError, InterfaceError))
+    return isinstance(error, OUTAGE_ERRORS)

@@ -15,12 +15,10 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
 
-from shared.amqp.publisher import PublishFailed
 from shared.correlation import correlation_scope
 from shared.errors import PermanentError
-from shared.jobs.intake import Acceptance
+from shared.jobs.intake import OUTAGE_ERRORS, Acceptance
 from shared.jobs.ledger import JobStatus
 from shared.schemas import Message
 from shared.web.auth import valid_api_key
@@ -105,7 +103,7 @@ def install_event_route(
             except PermanentError as error:
                 count("http", "invalid")
                 return problem(422, "Invalid event", str(error))
-            except (PublishFailed, OperationalError) as error:
+            except OUTAGE_ERRORS as error:
                 count("http", "unavailable")
                 return problem(
                     503,

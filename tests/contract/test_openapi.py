@@ -8,10 +8,9 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-from services.auth_events.adapters.signin_history import SignInHistory
 from services.auth_events.api import AuthEventsApiDeps
 from services.auth_events.api import build_app as build_auth_events_app
-from services.auth_events.handlers import AuthEventsDeps
+from services.auth_events.bootstrap import build_handler_deps as build_auth_events_deps
 from services.scheduler.api import build_app as build_scheduler_app
 from services.scheduler.digest_schedules.routes import build_digest_schedules_router
 from services.scheduler.recurring.routes import recurring_schedules_router
@@ -29,9 +28,7 @@ LEDGER = JobLedger(SESSION_FACTORY, CLOCK)
 def auth_events_app() -> FastAPI:
     return build_auth_events_app(
         AuthEventsApiDeps(
-            handler_deps=AuthEventsDeps(
-                intake=JobIntake(SESSION_FACTORY, LEDGER, RecordingPublisher()), history=SignInHistory(CLOCK)
-            ),
+            handler_deps=build_auth_events_deps(intake=JobIntake(SESSION_FACTORY, LEDGER, RecordingPublisher()), clock=CLOCK),
             api_keys=[],
             max_event_bytes=64 * 1024,
             readiness_checks={},

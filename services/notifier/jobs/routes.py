@@ -12,6 +12,7 @@ from shared.jobs.dead_letters import DeadLetterArchive
 from shared.jobs.ledger import JobLedger, JobStatus
 from shared.topology import DELIVER_NOTIFICATION, RUN_MAINTENANCE, SEND_DIGESTS, SEND_SIGNIN_ALERT
 from shared.web.auth import require_admin, require_api_key
+from shared.web.params import Offset, RowId
 from shared.web.responses import ResponseModel, Timestamp
 
 #: Every kind of job Herald accepts for an incoming event; each job's id is derived from the
@@ -125,7 +126,7 @@ def admin_jobs_router(deps: JobsApiDeps) -> APIRouter:
         type: str | None = Query(None, max_length=64),
         subject_id: str | None = Query(None, max_length=128, description="the user the job is about"),
         limit: int = Query(100, ge=1, le=1000),
-        offset: int = Query(0, ge=0),
+        offset: Offset = 0,
     ):
         count, jobs = deps.ledger.list_page(status=status, job_type=type, subject_id=subject_id, limit=limit, offset=offset)
         return JobPageResponse(count=count, items=jobs)
@@ -151,19 +152,19 @@ def dead_letters_router(deps: JobsApiDeps) -> APIRouter:
         return HTTPException(404, f"No dead letter {dead_letter_id}")
 
     @router.get("", response_model=DeadLetterPageResponse)
-    def list_dead_letters(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)):
+    def list_dead_letters(limit: int = Query(100, ge=1, le=1000), offset: Offset = 0):
         count, items = deps.dead_letters.list_page(limit=limit, offset=offset)
         return DeadLetterPageResponse(count=count, items=items)
 
     @router.post("/{dead_letter_id}/replay", status_code=202, response_model=ReplayResponse)
-    def replay_dead_letter(dead_letter_id: int):
+    def replay_dead_letter(dead_letter_id: RowId):
         replayed = deps.dead_letters.replay(dead_letter_id, deps.replay_publish)
         if replayed is None:
             raise no_dead_letter(dead_letter_id)
         return replayed
 
     @router.delete("/{dead_letter_id}", response_model=PurgeResponse)
-    def purge_dead_letter(dead_letter_id: int):
+    def purge_dead_letter(dead_letter_id: RowId):
         if deps.dead_letters.purge([dead_letter_id]) == 0:
             raise no_dead_letter(dead_letter_id)
         return PurgeResponse(purged=1)

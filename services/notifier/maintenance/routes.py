@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier.maintenance import store
 from shared.web.auth import require_admin
+from shared.web.params import Offset
 from shared.web.responses import ResponseModel, Timestamp
 
 Period = Literal["hourly", "daily", "weekly", "monthly"]
@@ -90,7 +91,7 @@ def runs_router(deps: MaintenanceApiDeps) -> APIRouter:
     def list_maintenance_runs(
         task: Literal["retention", "rollup", "dead_letter_watchdog"] | None = None,
         limit: int = Query(100, ge=1, le=1000),
-        offset: int = Query(0, ge=0),
+        offset: Offset = 0,
     ):
         with deps.session_factory() as session:
             count, rows = store.list_runs(session, task=task, limit=limit, offset=offset)

@@ -17,6 +17,7 @@ from shared.db import unit_of_work
 from shared.schemas import NotificationRequestedV1
 from shared.web.auth import require_api_key
 from shared.web.event_route import install_event_route
+from shared.web.params import Offset
 from shared.web.responses import ResponseModel, Timestamp
 
 UserId = Path(min_length=1, max_length=128)
@@ -143,7 +144,7 @@ def inbox_router(deps: NotificationApiDeps) -> APIRouter:
         user_id: str = UserId,
         unread: bool = False,
         limit: int = Query(20, ge=1, le=100),
-        offset: int = Query(0, ge=0),
+        offset: Offset = 0,
     ):
         with unit_of_work(session_factory) as session:
             page = store.inbox(session, user_id, unread_only=unread, limit=limit, offset=offset)

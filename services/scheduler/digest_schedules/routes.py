@@ -16,6 +16,7 @@ from shared.clock import Clock
 from shared.schemas.base import Locale
 from shared.schemas.scheduler import Frequency
 from shared.web.auth import require_api_key
+from shared.web.params import Offset
 from shared.web.problems import problem, validation_errors
 from shared.web.responses import ResponseModel, Timestamp
 
@@ -76,7 +77,7 @@ def build_digest_schedules_router(
         frequency: Literal["daily", "weekly", "monthly"] | None = None,
         active: bool | None = None,
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: Offset = 0,
     ):
         count, items = schedules.list_page(
             ScheduleFilter(user_id=user_id, frequency=frequency, active=active), limit=limit, offset=offset

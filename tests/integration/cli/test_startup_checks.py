@@ -80,11 +80,10 @@ def test_a_wrong_rabbitmq_password_is_bad_credentials(tmp_path, rabbit_admin, vh
 
 
 @pytest.mark.postgres
-def test_a_missing_database_is_no_such_database(tmp_path, amqp_url, postgres_available):
+@pytest.mark.usefixtures("postgres_required")
+def test_a_missing_database_is_no_such_database(tmp_path, amqp_url):
     from tests.support.databases import POSTGRES_URL
 
-    if not postgres_available:
-        pytest.skip("PostgreSQL is not reachable")
     url = POSTGRES_URL.rsplit("/", 1)[0] + "/no_such_database_for_herald"
     result = herald_up(tmp_path, {"AMQP_URL": amqp_url, "DATABASE_URL": url})
     assert result.returncode == 1

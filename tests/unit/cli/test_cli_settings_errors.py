@@ -114,7 +114,15 @@ def test_production_reports_every_problem_at_once(clean_environment):
     ]
 
 
-def test_a_secret_is_not_repeated_in_the_message(clean_environment):
+def test_a_value_is_repeated_with_what_is_allowed(clean_environment):
     clean_environment.setenv("MAX_EVENT_BYTES", "lots")
     [problem] = problems_of(AuthEventsSettings)
     assert problem == "MAX_EVENT_BYTES=lots is not valid: expected an integer (at least 1)"
+
+
+@pytest.mark.parametrize("variable", ["DATABASE_URL", "AMQP_URL"])
+def test_a_password_in_a_url_is_never_repeated(clean_environment, variable):
+    clean_environment.setenv(variable, "mysql://root:s3cret-pw@db.internal/herald")
+    [problem] = problems_of(AuthEventsSettings)
+    assert "s3cret-pw" not in problem
+    assert problem.startswith(f"{variable}='mysql://root:***@db.internal/herald' is not valid: unsupported URL")

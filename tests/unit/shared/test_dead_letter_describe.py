@@ -39,3 +39,9 @@ def test_identical_dead_letters_get_distinct_keys_unless_stamped_with_the_same_i
     stamped = [describe(delivery({"x-herald-dead-letter-id": "d-1"}))["delivery_key"] for _ in range(2)]
     assert plain[0] != plain[1]
     assert stamped[0] == stamped[1]
+
+
+def test_a_header_json_cannot_hold_is_kept_as_text():
+    values = describe(delivery({"nan": float("nan"), "big": float("inf"), "fine": 1.5}))
+    assert values["headers"]["nan"] == "nan" and values["headers"]["big"] == "inf"
+    assert values["headers"]["fine"] == 1.5
